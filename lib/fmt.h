@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fmt.h - formatting into a fixed buffer without stdio, so that messages and
+ * statistics can be produced inside malloc itself. The buffer flushes to its
+ * fd with write(2) when full.
+ */
+#ifndef PGA_FMT_H
+#define PGA_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pga_fmt {
+	int fd;   /* where pga_fmt_flush writes; -1: never flush, truncate */
+	size_t len;
+	char buf[4096];
+};
+
+void pga_fmt_init(struct pga_fmt *f, int fd);
+void pga_fmt_str(struct pga_fmt *f, const char *s);
+/* s padded with spaces on the left (width > 0) or right (width < 0). */
+void pga_fmt_strw(struct pga_fmt *f, const char *s, int width);
+void pga_fmt_u64(struct pga_fmt *f, uint64_t v, int width);
+void pga_fmt_i64(struct pga_fmt *f, int64_t v, int width);
+void pga_fmt_hex(struct pga_fmt *f, uint64_t v);
+void pga_fmt_char(struct pga_fmt *f, char c);
+/* Write what is buffered to fd; returns 0 or -1. */
+int pga_fmt_flush(struct pga_fmt *f);
+
+/* A one-line message to stderr: "pgalloc: " prefix, the parts, a newline. */
+void pga_log(const char *a, const char *b, const char *c);
+
+#endif /* PGA_FMT_H */

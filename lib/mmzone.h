@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmzone.h - the data structures of the page allocator: page descriptors,
+ * free areas, zones, nodes and zonelists (the kernel's include/linux/mmzone.h
+ * and mm_types.h).
+ *
+ * Glossary
+ *   page        PGA_PAGE_SIZE bytes of a zone's memory; pfn is its index in
+ *               the arena the zone lives in.
+ *   block       2^order pages, naturally aligned: pfn % 2^order == 0.
+ *   buddy       the block of the same order whose pfn differs in bit order:
+ *               pfn ^ (1 << order). Two free buddies merge into one block.
+ *   pageblock   2^PGA_PAGEBLOCK_ORDER pages (2 MiB) sharing a migratetype.
+ *   section     the unit by which a zone grows (memory hotplug); zones are
+ *               whole max-order blocks, their last section may be shorter.
+ *   arena       one reservation of address space holding zones of one kind
+ *               (all DMA32 zones, or all NORMAL zones), with its memory map.
+ *
+ * Lock order (outermost first):
+ *   pga_thread_registry_lock -> pga_thread.lock -> pga_zone.lock
+ * No zone lock is ever held while taking another zone's lock, a thread lock
+ * or the registry lock, or while waiting for a thread to leave its pcp.
+ */
+#ifndef PGA_MMZONE_H
+#define PGA_MMZONE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "list.h"
+#include "pgalloc.h"
+
+#define PGA_PAGEBLOCK_ORDER    9 /* 2 MiB, the transparent huge page size */
+#define PGA_PAGEBLOCK_PAGES    (1UL << PGA_PAGEBLOCK_ORDER)
+#define PGA_COSTLY_ORDER       3 /* PAGE_ALLOC_COSTLY_ORDER */
+#define PGA_MAX_ORDER_PAGES    (1UL << (PGA_MAX_ORDER - 1))
+#define PGA_MAX_ZONES          (PGA_MAX_NUMNODES * PGA_NR_ZONES)
+#define PGA_ZONELIST_WORDS     (PGA_MAX_ZONES / 64)
+
+/* Migratetypes: free pages are grouped by mobility so that frees of
+ * short-lived memory coalesce into whole pageblocks. */
+enum pga_migratetype {
+	PGA_MIGRATE_UNMOVABLE = 0,
+	PGA_MIGRATE_MOVABLE = 1,
+	PGA_MIGRATE_RECLAIMABLE = 2,
+	PGA_MIGRATE_TYPES = 3,
+};
+
+extern const char *const pga_migratetype_names[PGA_MIGRATE_TYPES];
+
+/* Watermark indexes; alloc_flags & PGA_ALLOC_WMARK_MASK selects one. */
+enum pga_wmark { PGA_WMARK_MIN = 0, PGA_WMARK_LOW = 1, PGA_WMARK_HIGH = 2, PGA_NR_WMARK = 3 };
+
+/*
+ * Page descriptor (the kernel's struct page), one per page of every arena.
+ * The memory map is reserved lazily and starts zeroed; a zero descriptor is a
+ * page in no list and with no owner. Only heads carry state: the other pages
+ * of a block keep flags == 0.
+ *
+ * State machine of a head, guarded by the owner named in each state:
+ *   PG_buddy  on zone->free_area[order].free_list[mt]       (zone->lock)
+ *   PG_pcp    on a thread's pcp list of `order`             (that thread)
+ *   PG_alloc  handed out: order, or PG_exact with private =
+ *             the number of pages                           (the caller)
+ */
+enum pga_page_flags {
+	PGA_PG_BUDDY = 1u << 0,
+	PGA_PG_PCP = 1u << 1,
+	PGA_PG_ALLOC = 1u << 2,
+	PGA_PG_EXACT = 1u << 3, /* with PG_alloc: an alloc_pages_exact run */
+};
+
+struct pga_page {
+	struct pga_list lru;  /* free list or pcp list */
+	uint32_t flags;       /* enum pga_page_flags */
+	uint8_t order;        /* order of the block this page heads */
+	uint8_t migratetype;  /* PG_pcp: the list it sits on */
+	uint16_t reserved;    /* zero; room for the slab layer */
+	uint64_t private_;    /* PG_exact: pages in the run */
+};
+static_assert(sizeof(struct pga_page) == 32, "page descriptors stay 32 bytes");
+
+/* pcp lists per (order, migratetype) for orders 0 .. PGA_COSTLY_ORDER. */
+#define PGA_PCP_ORDERS    (PGA_COSTLY_ORDER + 1)
+#define PGA_NR_PCP_LISTS  (PGA_PCP_ORDERS * PGA_MIGRATE_TYPES)
+
+static inline unsigned pga_pcp_index(unsigned order, unsigned mt)
+{
+	return order * PGA_MIGRATE_TYPES + mt;
+}
+
+/* One thread's cache of one zone's pages. Blocks on the lists are PG_pcp
+ * heads; the head of a list is the hot end. count is in pages. */
+struct pga_pcp {
+	_Atomic int count;
+	struct pga_list lists[PGA_NR_PCP_LISTS];
+};
+
+/* count is written by whoever owns the lists (see thread.h) and read
+ * racily by statistics: a plain load and store, no read-modify-write. */
+static inline void pga_pcp_count_add(struct pga_pcp *pcp, int n)
+{
+	atomic_store_explicit(&pcp->count,
+			      atomic_load_explicit(&pcp->count, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+struct pga_free_area {
+	struct pga_list free_list[PGA_MIGRATE_TYPES];
+	unsigned long nr_free; /* blocks of this order on all lists */
+};
+
+/*
+ * An arena: one contiguous reservation holding the zones of one type for
+ * every node, node after node, each zone a whole number of max-order blocks.
+ * Immutable after init.
+ */
+struct pga_arena {
+	uintptr_t base;            /* address of pfn 0, aligned to the largest block */
+	unsigned long nr_pages;    /* pfns 0 .. nr_pages - 1 */
+	struct pga_page *mem_map;  /* nr_pages descriptors, reserved lazily */
+	uint8_t *block_zone;       /* zone id per max-order block, 0xff: none */
+};
+
+struct pga_zone {
+	/* Read-only after init: no lock. */
+	unsigned long watermark[PGA_NR_WMARK];
+	/* Pages kept free for requests whose classzone is higher: a NORMAL
+	 * request falls back into DMA32 only above min + lowmem_reserve. */
+	unsigned long lowmem_reserve[PGA_NR_ZONES];
+	struct pga_page *mem_map;  /* the arena's: mem_map[pfn] */
+	uintptr_t base;            /* the arena's: address of pfn 0 */
+	unsigned long zone_start_pfn;
+	unsigned long spanned_pages; /* reserved for the zone; the limit */
+	uint8_t *pageblock_mt;       /* migratetype per pageblock, from zone start */
+	int node;
+	int id;                      /* index in pga_zones[] */
+	enum pga_zone_type idx;
+	const char *name;
+	int pcp_batch, pcp_high;
+
+	/* Written under lock, read locklessly by watermark checks and stats. */
+	_Atomic unsigned long free_pages;    /* NR_FREE_PAGES: pages on free lists */
+	_Atomic unsigned long managed_pages; /* onlined into the buddy allocator */
+
+	/* Events of threads that have exited, added at their exit. */
+	_Atomic uint64_t ev_exited[8];
+
+	/* The zone lock, on its own cache line: it is the hottest write. */
+	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
+	/* Guarded by lock. */
+	unsigned long online_end_pfn; /* zone_start_pfn .. online_end_pfn onlined */
+	struct pga_free_area free_area[PGA_MAX_ORDER];
+} pga_aligned(PGA_CACHELINE);
+
+/*
+ * A zonelist: zones in fallback order. zlc, the zonelist cache, remembers
+ * zones recently found full so that a scan skips them for
+ * zlc_interval_ms; the bits are zonelist positions. Racy by design: a stale
+ * bit costs one skipped or one extra watermark check.
+ */
+struct pga_zonelist {
+	int nr_zones;
+	struct pga_zone *zones[PGA_MAX_ZONES];
+	_Atomic uint64_t zlc_full[PGA_ZONELIST_WORDS];
+	_Atomic uint64_t zlc_last_zap_ms;
+};
+
+enum pga_zonelist_kind { PGA_ZONELIST_FALLBACK = 0, PGA_ZONELIST_NOFALLBACK = 1 };
+
+struct pga_node {
+	int id;
+	unsigned long limit_pages; /* node_limit_mb in pages: DMA32 + NORMAL */
+	struct pga_zone zones[PGA_NR_ZONES]; /* spanned_pages == 0: not populated */
+	struct pga_zonelist zonelists[2];
+};
+
+/* The fast path's answer for (node, zone type): the zone an order-0
+ * allocation tries first, or NULL when the first attempt needs the full scan
+ * (node not in the cpuset, zone not populated). */
+struct pga_fast_zone {
+	struct pga_zone *zone;
+};
+
+/* Everything the page allocator knows; built once by pga_init(). */
+struct pga_pgdat {
+	int nr_nodes;
+	int nr_zones;        /* populated zones, ids 0 .. nr_zones - 1 */
+	unsigned long section_pages;
+	bool zlc_enabled;    /* more than one node */
+	bool membarrier;     /* remote pcp drains can run at once */
+	pga_nodemask_t cpuset_mems;
+	struct pga_arena arenas[PGA_NR_ZONES];
+	struct pga_zone *zones[PGA_MAX_ZONES];
+	struct pga_fast_zone fast[PGA_MAX_NUMNODES][PGA_NR_ZONES];
+	struct pga_node nodes[PGA_MAX_NUMNODES];
+};
+
+extern struct pga_pgdat pga_pgdat;
+
+static inline bool pga_zone_populated(const struct pga_zone *zone)
+{
+	return zone->spanned_pages != 0;
+}
+
+static inline struct pga_page *pga_pfn_to_page(const struct pga_zone *zone, unsigned long pfn)
+{
+	return zone->mem_map + pfn;
+}
+
+static inline unsigned long pga_page_to_pfn(const struct pga_zone *zone,
+					    const struct pga_page *page)
+{
+	return (unsigned long)(page - zone->mem_map);
+}
+
+static inline void *pga_pfn_to_addr(const struct pga_zone *zone, unsigned long pfn)
+{
+	return (void *)(zone->base + (pfn << PGA_PAGE_SHIFT));
+}
+
+static inline void *pga_page_address(const struct pga_zone *zone, const struct pga_page *page)
+{
+	return pga_pfn_to_addr(zone, pga_page_to_pfn(zone, page));
+}
+
+static inline bool pga_zone_spans_pfn(const struct pga_zone *zone, unsigned long pfn)
+{
+	return pfn - zone->zone_start_pfn < zone->spanned_pages;
+}
+
+static inline unsigned long pga_zone_free_pages(const struct pga_zone *zone)
+{
+	return atomic_load_explicit(&zone->free_pages, memory_order_relaxed);
+}
+
+static inline unsigned pga_pageblock_index(const struct pga_zone *zone, unsigned long pfn)
+{
+	return (unsigned)((pfn - zone->zone_start_pfn) >> PGA_PAGEBLOCK_ORDER);
+}
+
+static inline int pga_pageblock_migratetype(const struct pga_zone *zone, unsigned long pfn)
+{
+	return zone->pageblock_mt[pga_pageblock_index(zone, pfn)];
+}
+
+/*
+ * Find the zone and pfn of the page holding addr: O(1), two range checks
+ * and a table lookup. Returns NULL for memory pgalloc does not manage.
+ */
+static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long *pfn)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	for (int i = 0; i < PGA_NR_ZONES; i++) {
+		const struct pga_arena *ar = &pga_pgdat.arenas[i];
+		unsigned long p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
+		if (p < ar->nr_pages) {
+			unsigned id = ar->block_zone[p >> (PGA_MAX_ORDER - 1)];
+			if (id == 0xff)
+				return NULL;
+			*pfn = p;
+			return pga_pgdat.zones[id];
+		}
+	}
+	return NULL;
+}
+
+#endif /* PGA_MMZONE_H */

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+/*
+ * os.c - every system call pgalloc makes. See os.h for the contract of each
+ * primitive. Nothing here allocates with malloc or uses stdio.
+ */
+#define _GNU_SOURCE
+#include "os.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compiler.h"
+#include "pgalloc.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* Trim an over-sized reservation at base down to [aligned, aligned + size). */
+static void *trim_to_alignment(char *base, size_t mapped, size_t size, size_t align)
+{
+	uintptr_t start = (uintptr_t)base;
+	uintptr_t aligned = (start + align - 1) & ~(uintptr_t)(align - 1);
+	size_t head = aligned - start;
+	size_t tail = mapped - head - size;
+
+	if (head)
+		munmap(base, head);
+	if (tail)
+		munmap((char *)aligned + size, tail);
+	return (void *)aligned;
+}
+
+void *pga_os_reserve(size_t size, size_t align)
+{
+	size_t mapped = size + (align > PGA_PAGE_SIZE ? align : 0);
+	void *p;
+
+	if (mapped < size)
+		return NULL;
+	p = mmap(NULL, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	return trim_to_alignment(p, mapped, size, align);
+}
+
+void *pga_os_reserve_below_4g(size_t size, size_t align)
+{
+	const uintptr_t limit = (uintptr_t)1 << 32;
+	/* Start at 1 GiB to stay clear of the program's own low mappings
+	 * (text, brk heap); walk up, then below, in steps of the size. */
+	uintptr_t step = pga_round_up(size, align);
+	static const uintptr_t starts[] = {(uintptr_t)1 << 30, (uintptr_t)1 << 28};
+
+	for (size_t s = 0; s < PGA_ARRAY_SIZE(starts); s++) {
+		for (uintptr_t hint = pga_round_up(starts[s], align); hint + size <= limit;
+		     hint += step) {
+			void *p = mmap((void *)hint, size, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+					       MAP_FIXED_NOREPLACE,
+				       -1, 0);
+			if (p == MAP_FAILED) {
+				if (errno == EEXIST)
+					continue;
+				return NULL; /* out of address space */
+			}
+			/* Kernels before 4.17 treat the flag as a hint only. */
+			if ((uintptr_t)p == hint)
+				return p;
+			munmap(p, size);
+		}
+	}
+	return NULL;
+}
+
+bool pga_os_commit(void *addr, size_t size)
+{
+	return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0;
+}
+
+void pga_os_discard(void *addr, size_t size)
+{
+	madvise(addr, size, MADV_DONTNEED);
+}
+
+void pga_os_release(void *addr, size_t size)
+{
+	munmap(addr, size);
+}
+
+/* Sum of mapped address space from /proc/self/statm (first field, pages). */
+static size_t mapped_bytes(void)
+{
+	char buf[128];
+	size_t pages = 0;
+
+	if (pga_os_read_file("/proc/self/statm", buf, sizeof(buf)) <= 0)
+		return 0;
+	for (const char *c = buf; *c >= '0' && *c <= '9'; c++)
+		pages = pages * 10 + (size_t)(*c - '0');
+	return pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+size_t pga_os_address_space_left(void)
+{
+	struct rlimit rl;
+	size_t used;
+
+	if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return SIZE_MAX;
+	used = mapped_bytes();
+	return rl.rlim_cur > used ? (size_t)(rl.rlim_cur - used) : 0;
+}
+
+long pga_os_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -1;
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (long)got;
+}
+
+int pga_os_write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+unsigned pga_os_current_cpu(void)
+{
+	int cpu = sched_getcpu();
+	return cpu < 0 ? 0 : (unsigned)cpu;
+}
+
+long pga_os_gettid(void)
+{
+	return (long)syscall(SYS_gettid);
+}
+
+uint64_t pga_os_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void pga_os_yield(void)
+{
+	sched_yield();
+}
+
+void pga_os_sleep_us(unsigned us)
+{
+	struct timespec ts = {.tv_sec = us / 1000000u, .tv_nsec = (long)(us % 1000000u) * 1000};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+bool pga_os_membarrier_init(void)
+{
+	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+		return false;
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+void pga_os_membarrier(void)
+{
+	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+
+void pga_os_log(const char *msg, size_t len)
+{
+	int saved = errno;
+
+	pga_os_write_all(STDERR_FILENO, msg, len);
+	errno = saved;
+}
+
+void pga_os_abort(void)
+{
+	abort();
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os.h - the boundary to the operating system. os.c is the only file in
+ * pgalloc that makes system calls; everything above it is plain computation
+ * on memory these primitives hand out. None of them allocates through malloc,
+ * so all are safe inside the LD_PRELOAD shim.
+ */
+#ifndef PGA_OS_H
+#define PGA_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Reserve size bytes of address space aligned to align (a power of two, at
+ * least a page), inaccessible (PROT_NONE) and not charged to overcommit
+ * (MAP_NORESERVE). Returns NULL when the address space is exhausted
+ * (ulimit -v); callers shrink the request and try again.
+ */
+void *pga_os_reserve(size_t size, size_t align);
+
+/*
+ * Reserve like pga_os_reserve, but at an address below 4 GiB: tries hints
+ * with MAP_FIXED_NOREPLACE and accepts only a range that ends at or below
+ * 4 GiB. Returns NULL when no such range is free.
+ */
+void *pga_os_reserve_below_4g(size_t size, size_t align);
+
+/* Make [addr, addr + size) of a reservation readable and writable. Pages
+ * read as zero until first written. Returns false on failure. */
+bool pga_os_commit(void *addr, size_t size);
+
+/* Give the pages of [addr, addr + size) back to the kernel; they stay
+ * mapped and read as zero afterwards. */
+void pga_os_discard(void *addr, size_t size);
+
+/* Unmap a reservation. */
+void pga_os_release(void *addr, size_t size);
+
+/* The soft RLIMIT_AS minus the address space already mapped, or SIZE_MAX
+ * when there is no limit. */
+size_t pga_os_address_space_left(void);
+
+/* Read up to len - 1 bytes of a file into buf, NUL-terminated. Returns the
+ * number of bytes read, or -1 when the file cannot be opened. */
+long pga_os_read_file(const char *path, char *buf, size_t len);
+
+/* Write all of buf to fd, retrying short writes. Returns 0 or -1. */
+int pga_os_write_all(int fd, const char *buf, size_t len);
+
+/* The CPU the calling thread runs on (getcpu, through the vDSO), or 0. */
+unsigned pga_os_current_cpu(void);
+
+/* Thread id of the caller. */
+long pga_os_gettid(void);
+
+/* Monotonic coarse clock in milliseconds (vDSO, no system call). */
+uint64_t pga_os_now_ms(void);
+
+/* Yield the CPU (sched_yield). */
+void pga_os_yield(void);
+
+/* Sleep for the given number of microseconds. */
+void pga_os_sleep_us(unsigned us);
+
+/*
+ * Asymmetric fence: register once (pga_os_membarrier_init), then
+ * pga_os_membarrier() makes every thread of the process execute a full
+ * memory barrier before it returns. Returns false when the kernel lacks
+ * MEMBARRIER_CMD_PRIVATE_EXPEDITED.
+ */
+bool pga_os_membarrier_init(void);
+void pga_os_membarrier(void);
+
+/* Print a message on stderr with write(2). */
+void pga_os_log(const char *msg, size_t len);
+
+/* Abort the process (SIGABRT), like glibc on heap corruption. */
+__attribute__((noreturn)) void pga_os_abort(void);
+
+#endif /* PGA_OS_H */

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * thread.c - per-thread state: creation on a thread's first allocation,
+ * the registry that lets other threads drain its pcp lists, and the
+ * thread-exit destructor that gives everything back.
+ *
+ * Thread states come from their own mappings (never from malloc: pgalloc
+ * will be malloc) and are recycled through a free stack, so that thread
+ * churn costs no system call once warm.
+ */
+#include "thread.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "buddy.h"
+#include "os.h"
+#include "page_alloc.h"
+#include "topology.h"
+
+__thread struct pga_thread *pga_current __attribute__((tls_model("initial-exec"))) =
+	&pga_thread_boot;
+
+/* Both dummies are permanently revoked, so every fast path leaves them. */
+struct pga_thread pga_thread_boot = {.revoked = 1, .node = 0};
+struct pga_thread pga_thread_dead = {.revoked = 1, .node = 0};
+
+pthread_mutex_t pga_thread_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pga_list registry = {&registry, &registry};
+static struct pga_thread *free_states; /* under the registry lock */
+static pthread_key_t exit_key;
+
+/* How many slow-path calls between two looks at the current CPU. */
+#define NODE_REFRESH_INTERVAL 64
+
+void pga_pcp_lock(struct pga_thread *t)
+{
+	pthread_mutex_lock(&t->lock);
+	/* Without membarrier a drainer could only ask; honour the request
+	 * now that the lists are ours under the lock. */
+	if (!pga_pgdat.membarrier && atomic_load_explicit(&t->revoked, memory_order_relaxed)) {
+		pga_thread_drain_locked(t);
+		atomic_store_explicit(&t->revoked, 0, memory_order_relaxed);
+	}
+}
+
+void pga_pcp_unlock(struct pga_thread *t)
+{
+	pthread_mutex_unlock(&t->lock);
+}
+
+void pga_thread_refresh_node(struct pga_thread *t)
+{
+	t->node = pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
+	t->refresh = NODE_REFRESH_INTERVAL;
+}
+
+unsigned long pga_thread_drain_locked(struct pga_thread *t)
+{
+	unsigned long freed = 0;
+
+	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
+		struct pga_pcp *pcp = &t->pcp[id];
+		if (atomic_load_explicit(&pcp->count, memory_order_relaxed))
+			freed += pga_free_pcppages_bulk(pga_pgdat.zones[id], pcp, ULONG_MAX);
+	}
+	return freed;
+}
+
+static size_t state_bytes(void)
+{
+	size_t nz = (size_t)pga_pgdat.nr_zones;
+	size_t bytes = pga_round_up(sizeof(struct pga_thread), PGA_CACHELINE);
+
+	bytes += pga_round_up(nz * sizeof(struct pga_pcp), PGA_CACHELINE);
+	bytes += nz * sizeof(_Atomic uint64_t[PGA_NR_ZONE_EVENTS]);
+	return pga_round_up(bytes, PGA_PAGE_SIZE);
+}
+
+/* A zeroed state with its arrays laid out, or NULL. */
+static struct pga_thread *state_alloc(void)
+{
+	struct pga_thread *t;
+	size_t bytes = state_bytes();
+
+	pthread_mutex_lock(&pga_thread_registry_lock);
+	t = free_states;
+	if (t)
+		free_states = t->next_free;
+	pthread_mutex_unlock(&pga_thread_registry_lock);
+	if (!t) {
+		t = pga_os_reserve(bytes, PGA_PAGE_SIZE);
+		if (!t)
+			return NULL;
+		if (!pga_os_commit(t, bytes)) {
+			pga_os_release(t, bytes);
+			return NULL;
+		}
+	}
+	memset(t, 0, bytes);
+	char *p = (char *)t + pga_round_up(sizeof(*t), PGA_CACHELINE);
+	t->pcp = (struct pga_pcp *)p;
+	p += pga_round_up((size_t)pga_pgdat.nr_zones * sizeof(struct pga_pcp), PGA_CACHELINE);
+	t->ev = (_Atomic uint64_t(*)[PGA_NR_ZONE_EVENTS])p;
+	t->alloc_bytes = bytes;
+	for (int id = 0; id < pga_pgdat.nr_zones; id++)
+		for (int l = 0; l < PGA_NR_PCP_LISTS; l++)
+			pga_list_init(&t->pcp[id].lists[l]);
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+/* The thread-exit destructor: give the pcp pages back, fold the events
+ * into the zones, and recycle the state. */
+static void thread_detach(void *arg)
+{
+	struct pga_thread *t = arg;
+
+	pthread_mutex_lock(&pga_thread_registry_lock);
+	pga_list_del(&t->link);
+	pthread_mutex_lock(&t->lock);
+	pga_thread_drain_locked(t);
+	for (int id = 0; id < pga_pgdat.nr_zones; id++)
+		for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
+			atomic_fetch_add_explicit(
+				&pga_pgdat.zones[id]->ev_exited[e],
+				atomic_load_explicit(&t->ev[id][e], memory_order_relaxed),
+				memory_order_relaxed);
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_destroy(&t->lock);
+	t->next_free = free_states;
+	free_states = t;
+	pthread_mutex_unlock(&pga_thread_registry_lock);
+	/* Allocations from later TLS destructors go straight to the buddy
+	 * lists: attaching again would leak the new state's pages. */
+	pga_current = &pga_thread_dead;
+}
+
+struct pga_thread *pga_thread_attach(void)
+{
+	struct pga_thread *t;
+
+	if (pga_current == &pga_thread_dead)
+		return &pga_thread_dead;
+	t = state_alloc();
+	if (!t)
+		return &pga_thread_dead;
+	t->tid = pga_os_gettid();
+	pga_thread_refresh_node(t);
+	pthread_mutex_lock(&pga_thread_registry_lock);
+	pga_list_add_tail(&t->link, &registry);
+	pthread_mutex_unlock(&pga_thread_registry_lock);
+	/* Keys below PTHREAD_KEY_2NDLEVEL_SIZE live in the thread descriptor:
+	 * setting one allocates nothing. */
+	pthread_setspecific(exit_key, t);
+	pga_current = t;
+	return t;
+}
+
+void pga_for_each_thread(void (*fn)(struct pga_thread *t, void *arg), void *arg)
+{
+	struct pga_list *pos;
+
+	pthread_mutex_lock(&pga_thread_registry_lock);
+	pga_list_for_each(pos, &registry)
+	{
+		fn(container_of(pos, struct pga_thread, link), arg);
+	}
+	pthread_mutex_unlock(&pga_thread_registry_lock);
+}
+
+/*
+ * drain_all_pages: every thread's pcp pages back to the buddy lists. The
+ * protocol is in thread.h: revoke every thread, one membarrier for all of
+ * them, then drain each once its owner is out of its lists.
+ */
+pga_export unsigned long pga_drain_all_pages(void)
+{
+	struct pga_list *pos;
+	unsigned long freed = 0;
+
+	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+		return 0;
+	pthread_mutex_lock(&pga_thread_registry_lock);
+	pga_list_for_each(pos, &registry)
+	{
+		struct pga_thread *t = container_of(pos, struct pga_thread, link);
+		pthread_mutex_lock(&t->lock);
+		atomic_store_explicit(&t->revoked, 1, memory_order_relaxed);
+	}
+	if (pga_pgdat.membarrier)
+		pga_os_membarrier();
+	pga_list_for_each(pos, &registry)
+	{
+		struct pga_thread *t = container_of(pos, struct pga_thread, link);
+		if (pga_pgdat.membarrier) {
+			while (atomic_load_explicit(&t->in_pcp, memory_order_acquire))
+				pga_os_yield();
+			freed += pga_thread_drain_locked(t);
+			atomic_store_explicit(&t->revoked, 0, memory_order_release);
+		}
+		/* Without membarrier revoked stays set: the owner drains its
+		 * own lists at its next operation (pga_pcp_lock). */
+		pthread_mutex_unlock(&t->lock);
+	}
+	pthread_mutex_unlock(&pga_thread_registry_lock);
+	return freed;
+}
+
+void pga_thread_init(void)
+{
+	pthread_key_create(&exit_key, thread_detach);
+	pga_pgdat.membarrier = pga_os_membarrier_init();
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * thread.h - per-thread state: the page caches standing in for the kernel's
+ * per-CPU pcp lists, and the per-thread event counters (the kernel's per-CPU
+ * vm_event_states).
+ *
+ * Ownership protocol of a thread's pcp lists
+ * ------------------------------------------
+ * The owner touches its lists with no lock and no atomic read-modify-write:
+ *
+ *   owner                                  drainer (another thread)
+ *   in_pcp = 1                             lock(t->lock)
+ *   compiler fence                         revoked = 1
+ *   if revoked: in_pcp = 0, lock(t->lock)  membarrier()  <- full fence in every thread
+ *   ... use the lists ...                  wait until in_pcp == 0
+ *   in_pcp = 0 (release)                   ... drain the lists ...
+ *                                          revoked = 0; unlock(t->lock)
+ *
+ * membarrier() orders the owner's "in_pcp = 1" before its read of revoked as
+ * a full fence would, but the cost falls on the rare drainer: after it,
+ * either the drainer sees in_pcp == 1 and waits, or the owner sees revoked
+ * and takes the lock the drainer holds. Without membarrier (kernels before
+ * 4.14) the drainer only sets revoked and leaves; the owner drains its own
+ * lists at its next operation.
+ *
+ * pga_current is an initial-exec TLS pointer, never NULL: a thread starts on
+ * pga_thread_boot, whose revoked flag is always set, so its first allocation
+ * takes the slow path, which attaches real state. After the thread-exit
+ * destructor has run, the thread points at pga_thread_dead and allocates
+ * straight from the buddy lists.
+ */
+#ifndef PGA_THREAD_H
+#define PGA_THREAD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "list.h"
+#include "mmzone.h"
+
+/* Per-zone events, counted per thread by the owner only and summed by
+ * readers. Derived: numa_hit = ALLOCS - NUMA_MISS, numa_local = ALLOCS -
+ * NUMA_OTHER. */
+enum pga_zone_event {
+	PGA_EV_PGALLOC = 0,      /* pages allocated from the zone */
+	PGA_EV_PGFREE,           /* pages freed to the zone */
+	PGA_EV_ALLOCS,           /* allocations served by the zone */
+	PGA_EV_NUMA_MISS,        /* served here, meant for another node */
+	PGA_EV_NUMA_FOREIGN,     /* meant for this zone's node, served elsewhere */
+	PGA_EV_NUMA_INTERLEAVE,  /* interleave policy got its intended node */
+	PGA_EV_NUMA_OTHER,       /* served here for a thread on another node */
+	PGA_NR_ZONE_EVENTS,
+};
+static_assert(PGA_NR_ZONE_EVENTS <= 8, "pga_zone.ev_exited holds 8 events");
+
+struct pga_thread {
+	/* Hot: touched by the owner on every operation. */
+	_Atomic int in_pcp;
+	_Atomic int revoked;
+	int node;            /* node of the CPU the thread last ran on */
+	unsigned refresh;    /* slow-path calls until the node is looked up again */
+	struct pga_pcp *pcp; /* [pga_pgdat.nr_zones] */
+	_Atomic uint64_t (*ev)[PGA_NR_ZONE_EVENTS]; /* [pga_pgdat.nr_zones] */
+
+	/* Cold. lock: taken by drainers, and by the owner while revoked. */
+	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
+	struct pga_list link; /* on the registry, under pga_thread_registry_lock */
+	long tid;
+	size_t alloc_bytes;   /* size of this state's mapping */
+	struct pga_thread *next_free;
+};
+
+extern __thread struct pga_thread *pga_current __attribute__((tls_model("initial-exec")));
+extern struct pga_thread pga_thread_boot;
+extern struct pga_thread pga_thread_dead;
+
+static inline bool pga_thread_is_real(const struct pga_thread *t)
+{
+	return t != &pga_thread_boot && t != &pga_thread_dead;
+}
+
+/*
+ * Enter the pcp lists: returns true when the owner may use them freely.
+ * False means a drainer revoked them: the caller leaves with
+ * pga_pcp_leave_fast() and retries under t->lock (pga_pcp_lock()).
+ */
+static inline bool pga_pcp_enter(struct pga_thread *t)
+{
+	atomic_store_explicit(&t->in_pcp, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	return !atomic_load_explicit(&t->revoked, memory_order_relaxed);
+}
+
+static inline void pga_pcp_leave(struct pga_thread *t)
+{
+	atomic_store_explicit(&t->in_pcp, 0, memory_order_release);
+}
+
+static inline struct pga_pcp *pga_thread_pcp(struct pga_thread *t, const struct pga_zone *zone)
+{
+	return &t->pcp[zone->id];
+}
+
+/* Add to one of the owner's counters: a plain load and store, no RMW. */
+static inline void pga_ev_add(struct pga_thread *t, int zone_id, enum pga_zone_event ev,
+			      uint64_t n)
+{
+	_Atomic uint64_t *c = &t->ev[zone_id][ev];
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/* Slow side of the protocol: the owner found its lists revoked. */
+void pga_pcp_lock(struct pga_thread *t);
+void pga_pcp_unlock(struct pga_thread *t);
+
+/* Attach state to the calling thread (first allocation). Returns the new
+ * current state: a real one, or pga_thread_dead when the thread is exiting
+ * or no memory is left for the state. */
+struct pga_thread *pga_thread_attach(void);
+
+/* Look up the calling thread's node again (the CPU may have changed). */
+void pga_thread_refresh_node(struct pga_thread *t);
+
+/* Drain t's lists for every zone into the buddy allocator; the caller holds
+ * t->lock with the owner excluded (revoked and out of its lists), or is the
+ * owner inside its lists. Returns the pages freed. */
+unsigned long pga_thread_drain_locked(struct pga_thread *t);
+
+/* Apply fn to every registered thread under the registry lock. */
+void pga_for_each_thread(void (*fn)(struct pga_thread *t, void *arg), void *arg);
+
+/* Registry lock, for pga_for_each_thread users that need a stable view. */
+extern pthread_mutex_t pga_thread_registry_lock;
+
+void pga_thread_init(void);
+
+#endif /* PGA_THREAD_H */
