@@ -56,14 +56,14 @@ static inline void add_to_free_list(struct pga_zone *zone, struct pga_page *page
 		pga_list_add_tail(&page->lru, &area->free_list[mt]);
 	else
 		pga_list_add(&page->lru, &area->free_list[mt]);
-	area->nr_free++;
+	pga_nr_free_add(area, 1);
 }
 
 static inline void del_from_free_list(struct pga_zone *zone, struct pga_page *page)
 {
 	PGA_BUG_ON(page->flags != PGA_PG_BUDDY);
 	pga_list_del(&page->lru);
-	zone->free_area[page->order].nr_free--;
+	pga_nr_free_add(&zone->free_area[page->order], -1);
 	page->flags = 0;
 	page->order = 0;
 	page->migratetype = 0;
@@ -106,11 +106,6 @@ static struct pga_page *rmqueue_smallest(struct pga_zone *zone, unsigned order, 
 		return page;
 	}
 	return NULL;
-}
-
-static void set_pageblock_migratetype(struct pga_zone *zone, unsigned long pfn, int mt)
-{
-	zone->pageblock_mt[pga_pageblock_index(zone, pfn)] = (uint8_t)mt;
 }
 
 unsigned long pga_move_freepages_block_locked(struct pga_zone *zone, unsigned long pfn, int mt)
@@ -159,14 +154,14 @@ static struct pga_page *rmqueue_fallback(struct pga_zone *zone, unsigned order, 
 				unsigned long moved =
 					pga_move_freepages_block_locked(zone, pfn, start_mt);
 				if (moved >= PGA_PAGEBLOCK_PAGES / 2)
-					set_pageblock_migratetype(zone, pfn, start_mt);
+					pga_set_pageblock_migratetype(zone, pfn, start_mt);
 				mt = start_mt;
 			}
 			del_from_free_list(zone, page);
 			if ((unsigned)current >= PGA_PAGEBLOCK_ORDER) {
 				for (unsigned long p = pfn; p < pfn + (1UL << current);
 				     p += PGA_PAGEBLOCK_PAGES)
-					set_pageblock_migratetype(zone, p, start_mt);
+					pga_set_pageblock_migratetype(zone, p, start_mt);
 			}
 			expand(zone, pfn, order, (unsigned)current, mt);
 			return page;
@@ -372,7 +367,7 @@ bool pga_zone_check_locked(struct pga_zone *zone, char *why, size_t why_len)
 				total += 1UL << o;
 			}
 		}
-		if (ok && blocks != zone->free_area[o].nr_free)
+		if (ok && blocks != pga_nr_free(&zone->free_area[o]))
 			ok = check_fail(why, why_len, "nr_free does not match the lists", o);
 	}
 	if (ok && total != pga_zone_free_pages(zone))

@@ -18,6 +18,7 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define pga_noinline    __attribute__((noinline))
+#define pga_always_inline inline __attribute__((always_inline))
 #define pga_cold        __attribute__((cold, noinline))
 #define pga_noreturn    __attribute__((noreturn))
 #define pga_aligned(n)  __attribute__((aligned(n)))

@@ -44,10 +44,17 @@ static inline void pga_list_add_tail(struct pga_list *n, struct pga_list *head)
 	pga_list_insert_between(n, head->prev, head);
 }
 
-static inline void pga_list_del(struct pga_list *n)
+/* Unlink n; its own links are left stale (fast paths relink it at once). */
+static inline void pga_list_del_entry(struct pga_list *n)
 {
 	n->next->prev = n->prev;
 	n->prev->next = n->next;
+}
+
+/* Unlink n and leave it an empty list, safe to delete again. */
+static inline void pga_list_del(struct pga_list *n)
+{
+	pga_list_del_entry(n);
 	n->next = n;
 	n->prev = n;
 }

@@ -91,11 +91,27 @@ static inline unsigned pga_pcp_index(unsigned order, unsigned mt)
 	return order * PGA_MIGRATE_TYPES + mt;
 }
 
+/* Per-zone events, counted per thread (in its pcp for the zone) by the
+ * owner only and summed by readers. Derived: numa_hit = ALLOCS - NUMA_MISS, numa_local = ALLOCS -
+ * NUMA_OTHER. */
+enum pga_zone_event {
+	PGA_EV_PGALLOC = 0,      /* pages allocated from the zone */
+	PGA_EV_PGFREE,           /* pages freed to the zone */
+	PGA_EV_ALLOCS,           /* allocations served by the zone */
+	PGA_EV_NUMA_MISS,        /* served here, meant for another node */
+	PGA_EV_NUMA_FOREIGN,     /* meant for this zone's node, served elsewhere */
+	PGA_EV_NUMA_INTERLEAVE,  /* interleave policy got its intended node */
+	PGA_EV_NUMA_OTHER,       /* served here for a thread on another node */
+	PGA_NR_ZONE_EVENTS,
+};
+static_assert(PGA_NR_ZONE_EVENTS <= 8, "pga_zone.ev_exited holds 8 events");
+
 /* One thread's cache of one zone's pages. Blocks on the lists are PG_pcp
  * heads; the head of a list is the hot end. count is in pages. */
 struct pga_pcp {
 	_Atomic int count;
 	struct pga_list lists[PGA_NR_PCP_LISTS];
+	_Atomic uint64_t ev[PGA_NR_ZONE_EVENTS]; /* the owner's events for the zone */
 };
 
 /* count is written by whoever owns the lists (see thread.h) and read
@@ -107,9 +123,19 @@ static inline void pga_pcp_count_add(struct pga_pcp *pcp, int n)
 			      memory_order_relaxed);
 }
 
+/* Add to one of the owner's counters: a plain load and store, no RMW. */
+static inline void pga_pcp_ev_add(struct pga_pcp *pcp, enum pga_zone_event ev, uint64_t n)
+{
+	atomic_store_explicit(&pcp->ev[ev],
+			      atomic_load_explicit(&pcp->ev[ev], memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 struct pga_free_area {
 	struct pga_list free_list[PGA_MIGRATE_TYPES];
-	unsigned long nr_free; /* blocks of this order on all lists */
+	/* Blocks of this order on all lists. Written under the zone lock,
+	 * read without it by the per-order watermark check. */
+	_Atomic unsigned long nr_free;
 };
 
 /*
@@ -241,9 +267,30 @@ static inline unsigned pga_pageblock_index(const struct pga_zone *zone, unsigned
 	return (unsigned)((pfn - zone->zone_start_pfn) >> PGA_PAGEBLOCK_ORDER);
 }
 
+/* Read without the zone lock by the free path; written under it when a
+ * pageblock is claimed. A stale type only puts a page on another list. */
 static inline int pga_pageblock_migratetype(const struct pga_zone *zone, unsigned long pfn)
 {
-	return zone->pageblock_mt[pga_pageblock_index(zone, pfn)];
+	return __atomic_load_n(&zone->pageblock_mt[pga_pageblock_index(zone, pfn)],
+			       __ATOMIC_RELAXED);
+}
+
+static inline void pga_set_pageblock_migratetype(struct pga_zone *zone, unsigned long pfn, int mt)
+{
+	__atomic_store_n(&zone->pageblock_mt[pga_pageblock_index(zone, pfn)], (uint8_t)mt,
+			 __ATOMIC_RELAXED);
+}
+
+static inline unsigned long pga_nr_free(const struct pga_free_area *area)
+{
+	return atomic_load_explicit(&area->nr_free, memory_order_relaxed);
+}
+
+/* Under the zone lock: a plain load and store, no locked instruction. */
+static inline void pga_nr_free_add(struct pga_free_area *area, long n)
+{
+	atomic_store_explicit(&area->nr_free, pga_nr_free(area) + (unsigned long)n,
+			      memory_order_relaxed);
 }
 
 /*
@@ -254,7 +301,8 @@ static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long 
 {
 	uintptr_t a = (uintptr_t)addr;
 
-	for (int i = 0; i < PGA_NR_ZONES; i++) {
+	/* NORMAL first: it holds nearly every page. */
+	for (int i = PGA_NR_ZONES - 1; i >= 0; i--) {
 		const struct pga_arena *ar = &pga_pgdat.arenas[i];
 		unsigned long p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
 		if (p < ar->nr_pages) {

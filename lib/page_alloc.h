@@ -47,9 +47,11 @@ void pga_free_pages_slow(void *addr, unsigned order);
 static inline void pga_zone_statistics(struct pga_thread *t, const struct pga_zone *preferred,
 				       const struct pga_zone *zone, unsigned order)
 {
-	pga_ev_add(t, zone->id, PGA_EV_PGALLOC, 1u << order);
-	pga_ev_add(t, zone->id, PGA_EV_ALLOCS, 1);
-	pga_ev_add(t, zone->id, PGA_EV_NUMA_OTHER, zone->node != t->node);
+	struct pga_pcp *pcp = pga_thread_pcp(t, zone);
+
+	pga_pcp_ev_add(pcp, PGA_EV_PGALLOC, 1u << order);
+	pga_pcp_ev_add(pcp, PGA_EV_ALLOCS, 1);
+	pga_pcp_ev_add(pcp, PGA_EV_NUMA_OTHER, zone->node != t->node);
 	if (unlikely(zone->node != preferred->node)) {
 		pga_ev_add(t, zone->id, PGA_EV_NUMA_MISS, 1);
 		pga_ev_add(t, preferred->id, PGA_EV_NUMA_FOREIGN, 1);
@@ -62,7 +64,7 @@ static inline void pga_zone_statistics(struct pga_thread *t, const struct pga_zo
  * Anything else (another order, an empty list, a revoked pcp, the first
  * call of a thread, fault injection) leaves through the one unlikely branch.
  */
-static inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned order, int nid,
+static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned order, int nid,
 					   const pga_nodemask_t *nodemask)
 {
 	struct pga_thread *t = pga_current;
@@ -87,7 +89,7 @@ static inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned order, int ni
 
 	page = container_of((gfp & PGA_GFP_COLD) ? list->prev : list->next, struct pga_page, lru);
 	PGA_BUG_ON(page->flags != PGA_PG_PCP || page->order != 0);
-	pga_list_del(&page->lru);
+	pga_list_del_entry(&page->lru);
 	page->flags = PGA_PG_ALLOC;
 	pga_pcp_count_add(pcp, -1);
 	pga_zone_statistics(t, zone, zone, 0);
@@ -109,7 +111,7 @@ slow:
  * leaves for the report), put it on the hot end of the calling thread's
  * list, drain a batch past high.
  */
-static inline void pga_free_pages_inline(void *addr, unsigned order)
+static pga_always_inline void pga_free_pages_inline(void *addr, unsigned order)
 {
 	struct pga_thread *t = pga_current;
 	unsigned long pfn;
@@ -131,7 +133,7 @@ static inline void pga_free_pages_inline(void *addr, unsigned order)
 	page->migratetype = (uint8_t)mt;
 	pga_list_add(&page->lru, &pcp->lists[pga_pcp_index(order, mt)]);
 	pga_pcp_count_add(pcp, 1 << order);
-	pga_ev_add(t, zone->id, PGA_EV_PGFREE, 1u << order);
+	pga_pcp_ev_add(pcp, PGA_EV_PGFREE, 1u << order);
 	if (unlikely(atomic_load_explicit(&pcp->count, memory_order_relaxed) >= zone->pcp_high))
 		pga_free_pcppages_bulk(zone, pcp, (unsigned long)zone->pcp_batch);
 	pga_pcp_leave(t);

@@ -72,8 +72,7 @@ static size_t state_bytes(void)
 	size_t nz = (size_t)pga_pgdat.nr_zones;
 	size_t bytes = pga_round_up(sizeof(struct pga_thread), PGA_CACHELINE);
 
-	bytes += pga_round_up(nz * sizeof(struct pga_pcp), PGA_CACHELINE);
-	bytes += nz * sizeof(_Atomic uint64_t[PGA_NR_ZONE_EVENTS]);
+	bytes += nz * sizeof(struct pga_pcp);
 	return pga_round_up(bytes, PGA_PAGE_SIZE);
 }
 
@@ -100,8 +99,6 @@ static struct pga_thread *state_alloc(void)
 	memset(t, 0, bytes);
 	char *p = (char *)t + pga_round_up(sizeof(*t), PGA_CACHELINE);
 	t->pcp = (struct pga_pcp *)p;
-	p += pga_round_up((size_t)pga_pgdat.nr_zones * sizeof(struct pga_pcp), PGA_CACHELINE);
-	t->ev = (_Atomic uint64_t(*)[PGA_NR_ZONE_EVENTS])p;
 	t->alloc_bytes = bytes;
 	for (int id = 0; id < pga_pgdat.nr_zones; id++)
 		for (int l = 0; l < PGA_NR_PCP_LISTS; l++)
@@ -124,7 +121,7 @@ static void thread_detach(void *arg)
 		for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
 			atomic_fetch_add_explicit(
 				&pga_pgdat.zones[id]->ev_exited[e],
-				atomic_load_explicit(&t->ev[id][e], memory_order_relaxed),
+				atomic_load_explicit(&t->pcp[id].ev[e], memory_order_relaxed),
 				memory_order_relaxed);
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_destroy(&t->lock);

@@ -40,21 +40,6 @@
 #include "list.h"
 #include "mmzone.h"
 
-/* Per-zone events, counted per thread by the owner only and summed by
- * readers. Derived: numa_hit = ALLOCS - NUMA_MISS, numa_local = ALLOCS -
- * NUMA_OTHER. */
-enum pga_zone_event {
-	PGA_EV_PGALLOC = 0,      /* pages allocated from the zone */
-	PGA_EV_PGFREE,           /* pages freed to the zone */
-	PGA_EV_ALLOCS,           /* allocations served by the zone */
-	PGA_EV_NUMA_MISS,        /* served here, meant for another node */
-	PGA_EV_NUMA_FOREIGN,     /* meant for this zone's node, served elsewhere */
-	PGA_EV_NUMA_INTERLEAVE,  /* interleave policy got its intended node */
-	PGA_EV_NUMA_OTHER,       /* served here for a thread on another node */
-	PGA_NR_ZONE_EVENTS,
-};
-static_assert(PGA_NR_ZONE_EVENTS <= 8, "pga_zone.ev_exited holds 8 events");
-
 struct pga_thread {
 	/* Hot: touched by the owner on every operation. */
 	_Atomic int in_pcp;
@@ -62,7 +47,6 @@ struct pga_thread {
 	int node;            /* node of the CPU the thread last ran on */
 	unsigned refresh;    /* slow-path calls until the node is looked up again */
 	struct pga_pcp *pcp; /* [pga_pgdat.nr_zones] */
-	_Atomic uint64_t (*ev)[PGA_NR_ZONE_EVENTS]; /* [pga_pgdat.nr_zones] */
 
 	/* Cold. lock: taken by drainers, and by the owner while revoked. */
 	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
@@ -90,7 +74,7 @@ static inline bool pga_pcp_enter(struct pga_thread *t)
 {
 	atomic_store_explicit(&t->in_pcp, 1, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
-	return !atomic_load_explicit(&t->revoked, memory_order_relaxed);
+	return !atomic_load_explicit(&t->revoked, memory_order_acquire);
 }
 
 static inline void pga_pcp_leave(struct pga_thread *t)
@@ -103,13 +87,10 @@ static inline struct pga_pcp *pga_thread_pcp(struct pga_thread *t, const struct 
 	return &t->pcp[zone->id];
 }
 
-/* Add to one of the owner's counters: a plain load and store, no RMW. */
 static inline void pga_ev_add(struct pga_thread *t, int zone_id, enum pga_zone_event ev,
 			      uint64_t n)
 {
-	_Atomic uint64_t *c = &t->ev[zone_id][ev];
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	pga_pcp_ev_add(&t->pcp[zone_id], ev, n);
 }
 
 /* Slow side of the protocol: the owner found its lists revoked. */

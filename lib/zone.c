@@ -47,7 +47,7 @@ bool pga_zone_watermark_ok(const struct pga_zone *z, unsigned order, unsigned lo
 	/* Discount the blocks too small to serve this order; each lower
 	 * order needs only half the reserve of the one above it. */
 	for (unsigned o = 0; o < order; o++) {
-		free_pages -= (long)(z->free_area[o].nr_free << o);
+		free_pages -= (long)(pga_nr_free(&z->free_area[o]) << o);
 		min >>= 1;
 		if (free_pages <= min)
 			return false;

@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: MIT
+/*
+ * options.c - PGALLOC_CONF="key=value,key=value,...".
+ *
+ * One table (keys[]) names every key, the function that parses its value and
+ * a description of what it accepts; the description is what an error
+ * message prints after "expected". Adding a key is adding a row (and a line
+ * in docs/configuration.md).
+ *
+ * This runs inside the first malloc: no stdio, no malloc, no copies of the
+ * string. Values are parsed in place as [v, end) ranges of the caller's
+ * string, which is never modified.
+ *
+ * Rules:
+ *   - entries are separated by ','; spaces around keys and values are
+ *     ignored; empty entries are ignored;
+ *   - a later entry for the same key replaces an earlier one;
+ *   - a bad value leaves the key as it was (the default, or the value of an
+ *     earlier entry for it): parsers validate the whole value before they
+ *     store anything;
+ *   - checks that depend on other keys (numa_distance and numa_cpu_map
+ *     against numa_fake, pcp_high against pcp_batch, ...) run after the whole
+ *     string, so the order of the keys does not matter, and drop the
+ *     dependent key back to its default.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "compiler.h"
+#include "fmt.h"
+#include "topology.h"
+
+/* Keys hold values up to 10^18 (fail_seed) in a long. */
+_Static_assert(sizeof(long) >= 8, "pgalloc needs a 64-bit long");
+
+struct pga_options pga_opts;
+
+/* Longest part of a value or key quoted in a message; the rest is elided so
+ * that one message stays one line of reasonable length. */
+#define QUOTE_MAX 200
+
+#define NODE_LIMIT_MIN_MB 4L
+#define NODE_LIMIT_MAX_MB (1L << 24)
+
+enum opt_id {
+	OPT_NUMA_FAKE,
+	OPT_NUMA_DISTANCE,
+	OPT_NUMA_CPU_MAP,
+	OPT_NODE_LIMIT_MB,
+	OPT_DMA32_MB,
+	OPT_MIN_FREE_KBYTES,
+	OPT_LOWMEM_RESERVE_RATIO,
+	OPT_SECTION_MB,
+	OPT_PCP_BATCH,
+	OPT_PCP_HIGH,
+	OPT_ZLC_INTERVAL_MS,
+	OPT_CPUSET_MEMS,
+	OPT_FAIL_PROBABILITY,
+	OPT_FAIL_INTERVAL,
+	OPT_FAIL_TIMES,
+	OPT_FAIL_MIN_ORDER,
+	OPT_FAIL_SEED,
+	OPT_STATS_PRINT,
+	OPT_NR,
+};
+
+struct opt_key;
+
+/* Parse [v, end) into o; false, with o unchanged, when the value is bad. */
+typedef bool (*opt_parse_fn)(struct pga_options *o, const struct opt_key *k, const char *v,
+                             const char *end);
+
+struct opt_key {
+	const char *name;
+	opt_parse_fn parse;
+	const char *expect; /* what is allowed, completing "expected ..." */
+	/* For the integer parsers: the bounds, and for parse_long_field the
+	 * offset of the long field in struct pga_options. */
+	long min, max;
+	size_t field;
+};
+
+/* ------------------------------------------------------------------------
+ * Scanning helpers. Everything works on [s, end) ranges.
+ */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void trim(const char **s, const char **end)
+{
+	while (*s < *end && is_blank(**s))
+		(*s)++;
+	while (*end > *s && is_blank((*end)[-1]))
+		(*end)--;
+}
+
+static bool range_eq(const char *s, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(end - s) == n && memcmp(s, word, n) == 0;
+}
+
+/*
+ * A decimal integer in [min, max] at *pp, stopping at end or at the first
+ * character that is not a digit; advances *pp past it. A '-' is accepted
+ * only as a sign; no '+', no spaces, no hex, at least one digit. Overflow is
+ * an error, not a wrap.
+ */
+static bool scan_long(const char **pp, const char *end, long min, long max, long *out)
+{
+	const char *p = *pp;
+	bool neg = false;
+	unsigned long mag = 0;
+	/* |LONG_MIN| = LONG_MAX + 1 is representable as unsigned long. */
+	const unsigned long lim = (unsigned long)LONG_MAX + 1;
+	long v;
+
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p == end || *p < '0' || *p > '9')
+		return false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (mag > (lim - d) / 10)
+			return false;
+		mag = mag * 10 + d;
+	}
+	if (!neg && mag > (unsigned long)LONG_MAX)
+		return false;
+	v = neg ? (mag == lim ? LONG_MIN : -(long)mag) : (long)mag;
+	if (v < min || v > max)
+		return false;
+	*pp = p;
+	*out = v;
+	return true;
+}
+
+/* The whole of [s, end) as one integer in [min, max]: trailing junk fails. */
+static bool parse_long(const char *s, const char *end, long min, long max, long *out)
+{
+	long v;
+
+	if (!scan_long(&s, end, min, max, &v) || s != end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * Validate [s, end) as integers in [min, max] separated by ':'; returns how
+ * many there are, or -1 when one is bad, a separator is doubled or trailing,
+ * or there are more than max_count. After this succeeds, int_list_next()
+ * walks the same values without failing.
+ */
+static int int_list_count(const char *s, const char *end, long min, long max, int max_count)
+{
+	int n = 0;
+
+	for (;;) {
+		long v;
+
+		if (!scan_long(&s, end, min, max, &v) || ++n > max_count)
+			return -1;
+		if (s == end)
+			return n;
+		if (*s++ != ':')
+			return -1;
+	}
+}
+
+static long int_list_next(const char **pp, const char *end)
+{
+	long v = 0;
+
+	scan_long(pp, end, LONG_MIN, LONG_MAX, &v);
+	if (*pp < end && **pp == ':')
+		(*pp)++;
+	return v;
+}
+
+/* ------------------------------------------------------------------------
+ * Value parsers, one per kind of key.
+ */
+
+static long *long_field(struct pga_options *o, const struct opt_key *k)
+{
+	return (long *)((char *)o + k->field);
+}
+
+static bool parse_long_field(struct pga_options *o, const struct opt_key *k, const char *v,
+                             const char *end)
+{
+	return parse_long(v, end, k->min, k->max, long_field(o, k));
+}
+
+static bool parse_numa_fake(struct pga_options *o, const struct opt_key *k, const char *v,
+                            const char *end)
+{
+	long n;
+
+	if (!parse_long(v, end, k->min, k->max, &n))
+		return false;
+	o->numa_fake = (int)n;
+	return true;
+}
+
+static bool parse_section_mb(struct pga_options *o, const struct opt_key *k, const char *v,
+                             const char *end)
+{
+	long n;
+
+	if (!parse_long(v, end, k->min, k->max, &n) || (n & (n - 1)) != 0)
+		return false;
+	o->section_mb = n;
+	return true;
+}
+
+/* Only ranges and the count are checked here: the diagonal, and the count
+ * against numa_fake, need numa_fake, which may come later in the string. */
+static bool parse_numa_distance(struct pga_options *o, const struct opt_key *k, const char *v,
+                                const char *end)
+{
+	int n = int_list_count(v, end, k->min, k->max, PGA_MAX_NUMNODES * PGA_MAX_NUMNODES);
+
+	if (n < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		o->distance[i] = (uint8_t)int_list_next(&v, end);
+	o->nr_distance = n;
+	return true;
+}
+
+static bool parse_numa_cpu_map(struct pga_options *o, const struct opt_key *k, const char *v,
+                               const char *end)
+{
+	int n = int_list_count(v, end, k->min, k->max, (int)PGA_ARRAY_SIZE(o->cpu_map));
+
+	if (n < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		o->cpu_map[i] = (int16_t)int_list_next(&v, end);
+	o->nr_cpu_map = n;
+	return true;
+}
+
+static bool parse_node_limit_mb(struct pga_options *o, const struct opt_key *k, const char *v,
+                                const char *end)
+{
+	int n = int_list_count(v, end, k->min, k->max, PGA_MAX_NUMNODES);
+
+	if (n < 0)
+		return false;
+	for (int i = 0; i < PGA_MAX_NUMNODES; i++)
+		o->node_limit_mb[i] = i < n ? int_list_next(&v, end) : PGA_OPT_UNSET;
+	o->nr_node_limit = n;
+	return true;
+}
+
+static bool parse_cpuset_mems(struct pga_options *o, const struct opt_key *k, const char *v,
+                              const char *end)
+{
+	pga_nodemask_t m;
+	bool any = false;
+
+	(void)k;
+	if (!pga_parse_nodelist(v, end, &m))
+		return false;
+	for (size_t i = 0; i < PGA_ARRAY_SIZE(m.bits); i++)
+		any |= m.bits[i] != 0;
+	/* An empty cpuset would fail every allocation: surely a mistake. */
+	if (!any)
+		return false;
+	o->cpuset_mems = m;
+	o->cpuset_set = true;
+	return true;
+}
+
+static bool parse_stats_print(struct pga_options *o, const struct opt_key *k, const char *v,
+                              const char *end)
+{
+	static const char *const yes[] = {"1", "true", "yes"};
+	static const char *const no[] = {"0", "false", "no"};
+
+	(void)k;
+	for (size_t i = 0; i < PGA_ARRAY_SIZE(yes); i++) {
+		if (range_eq(v, end, yes[i])) {
+			o->stats_print = true;
+			return true;
+		}
+		if (range_eq(v, end, no[i])) {
+			o->stats_print = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------------
+ * The table.
+ */
+
+static const struct opt_key keys[OPT_NR] = {
+    [OPT_NUMA_FAKE] =
+        {
+            .name = "numa_fake",
+            .parse = parse_numa_fake,
+            .expect = "an integer 1..64 (the number of fake NUMA nodes)",
+            .min = 1,
+            .max = PGA_MAX_NUMNODES,
+        },
+    [OPT_NUMA_DISTANCE] =
+        {
+            .name = "numa_distance",
+            .parse = parse_numa_distance,
+            .expect = "numa_fake*numa_fake integers 10..254 separated by ':', row by row, "
+                      "10 on the diagonal and more than 10 elsewhere",
+            .min = PGA_LOCAL_DISTANCE,
+            .max = 254,
+        },
+    [OPT_NUMA_CPU_MAP] =
+        {
+            .name = "numa_cpu_map",
+            .parse = parse_numa_cpu_map,
+            .expect = "node numbers below numa_fake separated by ':' (the node of cpu 0, cpu 1, "
+                      "...), at most 1024 of them",
+            .min = 0,
+            .max = PGA_MAX_NUMNODES - 1,
+        },
+    [OPT_NODE_LIMIT_MB] =
+        {
+            .name = "node_limit_mb",
+            .parse = parse_node_limit_mb,
+            .expect = "megabytes 4..16777216, one value for every node or one per node separated "
+                      "by ':'",
+            .min = NODE_LIMIT_MIN_MB,
+            .max = NODE_LIMIT_MAX_MB,
+        },
+    [OPT_DMA32_MB] =
+        {
+            .name = "dma32_mb",
+            .parse = parse_long_field,
+            .expect = "an integer 0..4096 (megabytes per node; 0 disables ZONE_DMA32)",
+            .min = 0,
+            .max = 4096,
+            .field = offsetof(struct pga_options, dma32_mb),
+        },
+    [OPT_MIN_FREE_KBYTES] =
+        {
+            .name = "min_free_kbytes",
+            .parse = parse_long_field,
+            .expect = "an integer 128..1048576",
+            .min = 128,
+            .max = 1048576,
+            .field = offsetof(struct pga_options, min_free_kbytes),
+        },
+    [OPT_LOWMEM_RESERVE_RATIO] =
+        {
+            .name = "lowmem_reserve_ratio",
+            .parse = parse_long_field,
+            .expect = "an integer 1..65536",
+            .min = 1,
+            .max = 65536,
+            .field = offsetof(struct pga_options, lowmem_reserve_ratio),
+        },
+    [OPT_SECTION_MB] =
+        {
+            .name = "section_mb",
+            .parse = parse_section_mb,
+            .expect = "a power of two 4..1024 (megabytes)",
+            .min = 4,
+            .max = 1024,
+        },
+    [OPT_PCP_BATCH] =
+        {
+            .name = "pcp_batch",
+            .parse = parse_long_field,
+            .expect = "an integer 1..4096",
+            .min = 1,
+            .max = 4096,
+            .field = offsetof(struct pga_options, pcp_batch),
+        },
+    [OPT_PCP_HIGH] =
+        {
+            .name = "pcp_high",
+            .parse = parse_long_field,
+            .expect = "an integer 1..65536, not below pcp_batch",
+            .min = 1,
+            .max = 65536,
+            .field = offsetof(struct pga_options, pcp_high),
+        },
+    [OPT_ZLC_INTERVAL_MS] =
+        {
+            .name = "zlc_interval_ms",
+            .parse = parse_long_field,
+            .expect = "an integer 1..60000 (milliseconds)",
+            .min = 1,
+            .max = 60000,
+            .field = offsetof(struct pga_options, zlc_interval_ms),
+        },
+    [OPT_CPUSET_MEMS] =
+        {
+            .name = "cpuset_mems",
+            .parse = parse_cpuset_mems,
+            .expect = "a non-empty node list such as 0-1:3 (nodes 0..63, ranges a-b, separated "
+                      "by ':')",
+        },
+    [OPT_FAIL_PROBABILITY] =
+        {
+            .name = "fail_probability",
+            .parse = parse_long_field,
+            .expect = "an integer 0..100 (percent)",
+            .min = 0,
+            .max = 100,
+            .field = offsetof(struct pga_options, fail_probability),
+        },
+    [OPT_FAIL_INTERVAL] =
+        {
+            .name = "fail_interval",
+            .parse = parse_long_field,
+            .expect = "an integer 1..1000000000",
+            .min = 1,
+            .max = 1000000000L,
+            .field = offsetof(struct pga_options, fail_interval),
+        },
+    [OPT_FAIL_TIMES] =
+        {
+            .name = "fail_times",
+            .parse = parse_long_field,
+            .expect = "an integer -1..1000000000 (-1: no limit)",
+            .min = -1,
+            .max = 1000000000L,
+            .field = offsetof(struct pga_options, fail_times),
+        },
+    [OPT_FAIL_MIN_ORDER] =
+        {
+            .name = "fail_min_order",
+            .parse = parse_long_field,
+            .expect = "an integer 0..10",
+            .min = 0,
+            .max = PGA_MAX_ORDER - 1,
+            .field = offsetof(struct pga_options, fail_min_order),
+        },
+    [OPT_FAIL_SEED] =
+        {
+            .name = "fail_seed",
+            .parse = parse_long_field,
+            .expect = "an integer 0..1000000000000000000",
+            .min = 0,
+            .max = 1000000000000000000L,
+            .field = offsetof(struct pga_options, fail_seed),
+        },
+    [OPT_STATS_PRINT] =
+        {
+            .name = "stats_print",
+            .parse = parse_stats_print,
+            .expect = "0, 1, true, false, yes or no",
+        },
+};
+
+/* ------------------------------------------------------------------------
+ * Messages. Each is built whole in a pga_fmt and written with one write(2),
+ * so that it stays one line even when threads print at the same time.
+ */
+
+/* Append [s, end), cut at QUOTE_MAX characters. */
+static void fmt_range(struct pga_fmt *f, const char *s, const char *end)
+{
+	size_t n = (size_t)(end - s);
+
+	for (size_t i = 0; i < n && i < QUOTE_MAX; i++)
+		pga_fmt_char(f, s[i]);
+	if (n > QUOTE_MAX)
+		pga_fmt_str(f, "...");
+}
+
+static void msg_flush(struct pga_fmt *f)
+{
+	/* Configuration is parsed inside malloc: leave errno alone. */
+	int saved = errno;
+
+	pga_fmt_char(f, '\n');
+	pga_fmt_flush(f);
+	errno = saved;
+}
+
+/* "pgalloc: PGALLOC_CONF: bad value 'VAL' for key 'KEY': expected " */
+static void msg_bad_begin(struct pga_fmt *f, const char *key, const char *v, const char *end)
+{
+	pga_fmt_init(f, 2);
+	pga_fmt_str(f, "pgalloc: PGALLOC_CONF: bad value '");
+	fmt_range(f, v, end);
+	pga_fmt_str(f, "' for key '");
+	pga_fmt_str(f, key);
+	pga_fmt_str(f, "': expected ");
+}
+
+static void msg_bad_end(struct pga_fmt *f, bool earlier)
+{
+	pga_fmt_str(f, earlier ? "; keeping the value given earlier" : "; using the default");
+	msg_flush(f);
+}
+
+static void report_bad(const struct opt_key *k, const char *v, const char *end, const char *expect,
+                       bool earlier)
+{
+	struct pga_fmt f;
+
+	msg_bad_begin(&f, k->name, v, end);
+	pga_fmt_str(&f, expect);
+	msg_bad_end(&f, earlier);
+}
+
+static void report_unknown(const char *key, const char *end)
+{
+	struct pga_fmt f;
+
+	pga_fmt_init(&f, 2);
+	pga_fmt_str(&f, "pgalloc: PGALLOC_CONF: unknown key '");
+	fmt_range(&f, key, end);
+	pga_fmt_str(&f, "'; known keys: ");
+	for (int i = 0; i < OPT_NR; i++) {
+		if (i)
+			pga_fmt_str(&f, ", ");
+		pga_fmt_str(&f, keys[i].name);
+	}
+	msg_flush(&f);
+}
+
+/* ------------------------------------------------------------------------
+ * Parsing.
+ */
+
+/* Where each key's last accepted value lies in the string, for the messages
+ * of the checks that run after the whole string is parsed. */
+struct parse_state {
+	bool set[OPT_NR];
+	const char *val[OPT_NR];
+	const char *val_end[OPT_NR];
+};
+
+static void set_defaults(struct pga_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->numa_fake = 0;
+	o->nr_distance = 0;
+	o->nr_cpu_map = 0;
+	o->nr_node_limit = 0;
+	for (int i = 0; i < PGA_MAX_NUMNODES; i++)
+		o->node_limit_mb[i] = PGA_OPT_UNSET;
+	o->dma32_mb = 64;
+	o->min_free_kbytes = PGA_OPT_UNSET;
+	o->lowmem_reserve_ratio = 256;
+	o->section_mb = 16;
+	o->pcp_batch = PGA_OPT_UNSET;
+	o->pcp_high = PGA_OPT_UNSET;
+	o->zlc_interval_ms = 1000;
+	o->cpuset_set = false;
+	memset(&o->cpuset_mems, 0xff, sizeof(o->cpuset_mems));
+	o->fail_probability = 0;
+	o->fail_interval = 1;
+	o->fail_times = -1;
+	o->fail_min_order = 0;
+	o->fail_seed = 42;
+	o->stats_print = false;
+}
+
+static const struct opt_key *find_key(const char *s, const char *end)
+{
+	for (int i = 0; i < OPT_NR; i++)
+		if (range_eq(s, end, keys[i].name))
+			return &keys[i];
+	return NULL;
+}
+
+/* One "key=value" entry in [s, end); returns the number of errors (0 or 1). */
+static int parse_entry(struct pga_options *o, struct parse_state *st, const char *s,
+                       const char *end)
+{
+	const char *eq = memchr(s, '=', (size_t)(end - s));
+	const char *key_end = eq ? eq : end;
+	const char *v, *v_end;
+	const struct opt_key *k;
+	int id;
+
+	trim(&s, &end);
+	if (s == end)
+		return 0; /* ",," or a trailing ',' */
+	trim(&s, &key_end);
+	k = find_key(s, key_end);
+	if (!k) {
+		report_unknown(s, key_end);
+		return 1;
+	}
+	id = (int)(k - keys);
+	if (!eq) {
+		report_bad(k, end, end, "key=value", st->set[id]);
+		return 1;
+	}
+	v = eq + 1;
+	v_end = end;
+	trim(&v, &v_end);
+	if (!k->parse(o, k, v, v_end)) {
+		report_bad(k, v, v_end, k->expect, st->set[id]);
+		return 1;
+	}
+	st->set[id] = true;
+	st->val[id] = v;
+	st->val_end[id] = v_end;
+	return 0;
+}
+
+/* numa_distance against numa_fake; drops the matrix when it does not fit. */
+static int check_numa_distance(struct pga_options *o, const struct parse_state *st)
+{
+	const struct opt_key *k = &keys[OPT_NUMA_DISTANCE];
+	int nr = o->numa_fake;
+	struct pga_fmt f;
+
+	if (o->nr_distance == 0)
+		return 0;
+	if (nr == 0) {
+		report_bad(k, st->val[OPT_NUMA_DISTANCE], st->val_end[OPT_NUMA_DISTANCE],
+		           "a numa_fake=N key as well: distances apply to fake nodes only", false);
+	} else if (o->nr_distance != nr * nr) {
+		msg_bad_begin(&f, k->name, st->val[OPT_NUMA_DISTANCE],
+		              st->val_end[OPT_NUMA_DISTANCE]);
+		pga_fmt_u64(&f, (uint64_t)(nr * nr), 0);
+		pga_fmt_str(&f, " distances (numa_fake=");
+		pga_fmt_u64(&f, (uint64_t)nr, 0);
+		pga_fmt_str(&f, " squared), got ");
+		pga_fmt_u64(&f, (uint64_t)o->nr_distance, 0);
+		msg_bad_end(&f, false);
+	} else {
+		for (int a = 0; a < nr; a++) {
+			for (int b = 0; b < nr; b++) {
+				int d = o->distance[a * nr + b];
+
+				if (a == b ? d == PGA_LOCAL_DISTANCE : d > PGA_LOCAL_DISTANCE)
+					continue;
+				msg_bad_begin(&f, k->name, st->val[OPT_NUMA_DISTANCE],
+				              st->val_end[OPT_NUMA_DISTANCE]);
+				pga_fmt_str(&f, "10 on the diagonal and more than 10 elsewhere, "
+				                "but distance(");
+				pga_fmt_u64(&f, (uint64_t)a, 0);
+				pga_fmt_char(&f, ',');
+				pga_fmt_u64(&f, (uint64_t)b, 0);
+				pga_fmt_str(&f, ") is ");
+				pga_fmt_u64(&f, (uint64_t)d, 0);
+				msg_bad_end(&f, false);
+				goto drop;
+			}
+		}
+		return 0;
+	}
+drop:
+	o->nr_distance = 0;
+	return 1;
+}
+
+/* numa_cpu_map against numa_fake. */
+static int check_numa_cpu_map(struct pga_options *o, const struct parse_state *st)
+{
+	const struct opt_key *k = &keys[OPT_NUMA_CPU_MAP];
+	int nr = o->numa_fake;
+	struct pga_fmt f;
+
+	if (o->nr_cpu_map == 0)
+		return 0;
+	if (nr == 0) {
+		report_bad(k, st->val[OPT_NUMA_CPU_MAP], st->val_end[OPT_NUMA_CPU_MAP],
+		           "a numa_fake=N key as well: the map applies to fake nodes only", false);
+		o->nr_cpu_map = 0;
+		return 1;
+	}
+	for (int c = 0; c < o->nr_cpu_map; c++) {
+		if (o->cpu_map[c] < nr)
+			continue;
+		msg_bad_begin(&f, k->name, st->val[OPT_NUMA_CPU_MAP],
+		              st->val_end[OPT_NUMA_CPU_MAP]);
+		pga_fmt_str(&f, "node numbers below numa_fake=");
+		pga_fmt_u64(&f, (uint64_t)nr, 0);
+		pga_fmt_str(&f, ", but cpu ");
+		pga_fmt_u64(&f, (uint64_t)c, 0);
+		pga_fmt_str(&f, " is on node ");
+		pga_fmt_u64(&f, (uint64_t)o->cpu_map[c], 0);
+		msg_bad_end(&f, false);
+		o->nr_cpu_map = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* With a fake topology the node count is known here; with the real one it
+ * is checked when the zones are set up. */
+static int check_node_limit(struct pga_options *o, const struct parse_state *st)
+{
+	struct pga_fmt f;
+
+	if (o->numa_fake == 0 || o->nr_node_limit <= 1 || o->nr_node_limit == o->numa_fake)
+		return 0;
+	msg_bad_begin(&f, keys[OPT_NODE_LIMIT_MB].name, st->val[OPT_NODE_LIMIT_MB],
+	              st->val_end[OPT_NODE_LIMIT_MB]);
+	pga_fmt_str(&f, "one value, or one per node (numa_fake=");
+	pga_fmt_u64(&f, (uint64_t)o->numa_fake, 0);
+	pga_fmt_str(&f, "), got ");
+	pga_fmt_u64(&f, (uint64_t)o->nr_node_limit, 0);
+	msg_bad_end(&f, false);
+	o->nr_node_limit = 0;
+	for (int i = 0; i < PGA_MAX_NUMNODES; i++)
+		o->node_limit_mb[i] = PGA_OPT_UNSET;
+	return 1;
+}
+
+/* The kernel keeps high >= batch: a list drained by batch must be able to
+ * hold a batch. */
+static int check_pcp(struct pga_options *o, const struct parse_state *st)
+{
+	struct pga_fmt f;
+
+	if (o->pcp_batch == PGA_OPT_UNSET || o->pcp_high == PGA_OPT_UNSET ||
+	    o->pcp_high >= o->pcp_batch)
+		return 0;
+	msg_bad_begin(&f, keys[OPT_PCP_HIGH].name, st->val[OPT_PCP_HIGH],
+	              st->val_end[OPT_PCP_HIGH]);
+	pga_fmt_str(&f, "a value not below pcp_batch=");
+	pga_fmt_i64(&f, o->pcp_batch, 0);
+	msg_bad_end(&f, false);
+	o->pcp_high = PGA_OPT_UNSET;
+	return 1;
+}
+
+/* cpuset_mems against numa_fake, like the kernel refusing to put a node that
+ * does not exist into cpuset.mems. */
+static int check_cpuset(struct pga_options *o, const struct parse_state *st)
+{
+	struct pga_fmt f;
+
+	if (!o->cpuset_set || o->numa_fake == 0)
+		return 0;
+	for (int n = o->numa_fake; n < PGA_MAX_NUMNODES; n++) {
+		if (!pga_nodemask_test(&o->cpuset_mems, n))
+			continue;
+		msg_bad_begin(&f, keys[OPT_CPUSET_MEMS].name, st->val[OPT_CPUSET_MEMS],
+		              st->val_end[OPT_CPUSET_MEMS]);
+		pga_fmt_str(&f, "nodes below numa_fake=");
+		pga_fmt_u64(&f, (uint64_t)o->numa_fake, 0);
+		pga_fmt_str(&f, ", but node ");
+		pga_fmt_u64(&f, (uint64_t)n, 0);
+		pga_fmt_str(&f, " is listed");
+		msg_bad_end(&f, false);
+		o->cpuset_set = false;
+		memset(&o->cpuset_mems, 0xff, sizeof(o->cpuset_mems));
+		return 1;
+	}
+	return 0;
+}
+
+int pga_options_parse(struct pga_options *opts, const char *conf)
+{
+	struct parse_state st;
+	int errors = 0;
+
+	set_defaults(opts);
+	if (!conf)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	for (const char *s = conf;;) {
+		const char *e = strchr(s, ',');
+
+		if (!e)
+			e = s + strlen(s);
+		errors += parse_entry(opts, &st, s, e);
+		if (*e == '\0')
+			break;
+		s = e + 1;
+	}
+	errors += check_numa_distance(opts, &st);
+	errors += check_numa_cpu_map(opts, &st);
+	errors += check_node_limit(opts, &st);
+	errors += check_pcp(opts, &st);
+	errors += check_cpuset(opts, &st);
+	return errors;
+}
