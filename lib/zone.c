@@ -151,6 +151,9 @@ static void setup_zone_pcp(struct pga_zone *z)
 		high = (int)pga_opts.pcp_high;
 	else if (pga_opts.pcp_batch != PGA_OPT_UNSET)
 		high = 6 * batch;
+	/* A list drained at high must have room for a batch refill. */
+	if (high < batch)
+		high = batch;
 	z->pcp_batch = batch;
 	z->pcp_high = high;
 }
