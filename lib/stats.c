@@ -86,12 +86,11 @@ static void zone_walk_fn(struct pga_thread *t, void *arg)
 		w->saw_thread = true;
 		add_exited_events(w->zone, w->ev);
 	}
-	if (t->pcp) {
-		for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
-			w->ev[e] += atomic_load_explicit(&t->pcp[id].ev[e], memory_order_relaxed);
-	}
-	if (t->pcp)
-		w->pcp_pages += atomic_load_explicit(&t->pcp[id].count, memory_order_relaxed);
+	if (!t->pcp)
+		return;
+	for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
+		w->ev[e] += atomic_load_explicit(&t->pcp[id].ev[e], memory_order_relaxed);
+	w->pcp_pages += atomic_load_explicit(&t->pcp[id].count, memory_order_relaxed);
 }
 
 /* Events and pcp pages of one zone in one walk of the registry. */
