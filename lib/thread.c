@@ -190,7 +190,8 @@ pga_export unsigned long pga_drain_all_pages(void)
 	pga_list_for_each(pos, &registry)
 	{
 		struct pga_thread *t = container_of(pos, struct pga_thread, link);
-		if (pga_pgdat.membarrier) {
+		/* The caller is out of its own lists: those drain at once. */
+		if (pga_pgdat.membarrier || t == pga_current) {
 			while (atomic_load_explicit(&t->in_pcp, memory_order_acquire))
 				pga_os_yield();
 			freed += pga_thread_drain_locked(t);

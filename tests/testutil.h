@@ -77,6 +77,9 @@ static inline int t_run_with_conf(const char *name, const char *conf, void (*fn)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* The child reports only its own checks. */
+		t_checks = 0;
+		t_failures = 0;
 		if (conf)
 			setenv("PGALLOC_CONF", conf, 1);
 		else
