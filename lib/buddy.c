@@ -22,30 +22,30 @@
 #include "os.h"
 
 const char *const pga_migratetype_names[PGA_MIGRATE_TYPES] = {
-	[PGA_MIGRATE_UNMOVABLE] = "Unmovable",
-	[PGA_MIGRATE_MOVABLE] = "Movable",
-	[PGA_MIGRATE_RECLAIMABLE] = "Reclaimable",
+    [PGA_MIGRATE_UNMOVABLE] = "Unmovable",
+    [PGA_MIGRATE_MOVABLE] = "Movable",
+    [PGA_MIGRATE_RECLAIMABLE] = "Reclaimable",
 };
 
 /* The order in which a migratetype steals from the others, as in the
  * kernel: unmovable and reclaimable prefer each other, so that the movable
  * pageblocks stay clean for as long as possible. */
 static const int fallbacks[PGA_MIGRATE_TYPES][PGA_MIGRATE_TYPES - 1] = {
-	[PGA_MIGRATE_UNMOVABLE] = {PGA_MIGRATE_RECLAIMABLE, PGA_MIGRATE_MOVABLE},
-	[PGA_MIGRATE_MOVABLE] = {PGA_MIGRATE_RECLAIMABLE, PGA_MIGRATE_UNMOVABLE},
-	[PGA_MIGRATE_RECLAIMABLE] = {PGA_MIGRATE_UNMOVABLE, PGA_MIGRATE_MOVABLE},
+    [PGA_MIGRATE_UNMOVABLE] = {PGA_MIGRATE_RECLAIMABLE, PGA_MIGRATE_MOVABLE},
+    [PGA_MIGRATE_MOVABLE] = {PGA_MIGRATE_RECLAIMABLE, PGA_MIGRATE_UNMOVABLE},
+    [PGA_MIGRATE_RECLAIMABLE] = {PGA_MIGRATE_UNMOVABLE, PGA_MIGRATE_MOVABLE},
 };
 
 static inline void free_pages_add(struct pga_zone *zone, long nr)
 {
-	atomic_store_explicit(
-		&zone->free_pages,
-		atomic_load_explicit(&zone->free_pages, memory_order_relaxed) + (unsigned long)nr,
-		memory_order_relaxed);
+	atomic_store_explicit(&zone->free_pages,
+	                      atomic_load_explicit(&zone->free_pages, memory_order_relaxed) +
+	                          (unsigned long)nr,
+	                      memory_order_relaxed);
 }
 
 static inline void add_to_free_list(struct pga_zone *zone, struct pga_page *page, unsigned order,
-				    int mt, bool tail)
+                                    int mt, bool tail)
 {
 	struct pga_free_area *area = &zone->free_area[order];
 
@@ -152,7 +152,7 @@ static struct pga_page *rmqueue_fallback(struct pga_zone *zone, unsigned order, 
 			if ((unsigned)current >= PGA_PAGEBLOCK_ORDER / 2 ||
 			    start_mt == PGA_MIGRATE_RECLAIMABLE) {
 				unsigned long moved =
-					pga_move_freepages_block_locked(zone, pfn, start_mt);
+				    pga_move_freepages_block_locked(zone, pfn, start_mt);
 				if (moved >= PGA_PAGEBLOCK_PAGES / 2)
 					pga_set_pageblock_migratetype(zone, pfn, start_mt);
 				mt = start_mt;
@@ -230,7 +230,7 @@ void pga_free_pages_range_locked(struct pga_zone *zone, unsigned long pfn, unsig
 }
 
 unsigned pga_rmqueue_bulk(struct pga_zone *zone, unsigned order, unsigned count, int mt,
-			  struct pga_list *list)
+                          struct pga_list *list)
 {
 	unsigned i;
 
@@ -251,7 +251,7 @@ unsigned pga_rmqueue_bulk(struct pga_zone *zone, unsigned order, unsigned count,
 }
 
 unsigned long pga_free_pcppages_bulk(struct pga_zone *zone, struct pga_pcp *pcp,
-				     unsigned long nr_pages)
+                                     unsigned long nr_pages)
 {
 	unsigned long freed = 0;
 	unsigned idx = PGA_NR_PCP_LISTS - 1, batch_free = 0;
@@ -321,36 +321,35 @@ bool pga_zone_check_locked(struct pga_zone *zone, char *why, size_t why_len)
 		unsigned long blocks = 0;
 		for (int mt = 0; mt < PGA_MIGRATE_TYPES && ok; mt++) {
 			struct pga_list *pos;
-			pga_list_for_each(pos, &zone->free_area[o].free_list[mt])
-			{
+			pga_list_for_each (pos, &zone->free_area[o].free_list[mt]) {
 				struct pga_page *page = container_of(pos, struct pga_page, lru);
 				unsigned long pfn = pga_page_to_pfn(zone, page);
 				blocks++;
 				if (page->flags != PGA_PG_BUDDY || page->order != o ||
 				    page->migratetype != mt) {
 					ok = check_fail(why, why_len, "free block with a bad head",
-							pfn);
+					                pfn);
 					break;
 				}
 				if (pfn < start || pfn + (1UL << o) > end ||
 				    (pfn & ((1UL << o) - 1))) {
 					ok = check_fail(why, why_len,
-							"free block misaligned or outside the zone",
-							pfn);
+					                "free block misaligned or outside the zone",
+					                pfn);
 					break;
 				}
 				for (unsigned long p = pfn; p < pfn + (1UL << o); p++) {
 					unsigned long b = p - start;
 					if (map.bits[b / 64] & (1ULL << (b % 64))) {
-						ok = check_fail(why, why_len,
-								"free blocks overlap", p);
+						ok = check_fail(why, why_len, "free blocks overlap",
+						                p);
 						break;
 					}
 					map.bits[b / 64] |= 1ULL << (b % 64);
 					if (p != pfn && pga_pfn_to_page(zone, p)->flags) {
-						ok = check_fail(why, why_len,
-								"tail page of a free block has flags",
-								p);
+						ok = check_fail(
+						    why, why_len,
+						    "tail page of a free block has flags", p);
 						break;
 					}
 				}
@@ -360,7 +359,7 @@ bool pga_zone_check_locked(struct pga_zone *zone, char *why, size_t why_len)
 					unsigned long bp = pfn ^ (1UL << o);
 					if (page_is_buddy(pga_pfn_to_page(zone, bp), o)) {
 						ok = check_fail(why, why_len,
-								"free buddies left unmerged", pfn);
+						                "free buddies left unmerged", pfn);
 						break;
 					}
 				}

@@ -30,13 +30,13 @@ void pga_free_pages_range_locked(struct pga_zone *zone, unsigned long pfn, unsig
  * list (hot end first), marking them PG_pcp, under one hold of the zone
  * lock. Returns the number of blocks moved. */
 unsigned pga_rmqueue_bulk(struct pga_zone *zone, unsigned order, unsigned count, int mt,
-			  struct pga_list *list);
+                          struct pga_list *list);
 
 /* free_pcppages_bulk: give back at least nr_pages pages from the cold ends
- * of pcp's lists (less when they hold fewer), round robin over them, under one hold of the zone lock;
- * all of them when nr_pages is ULONG_MAX. Returns the pages freed. */
+ * of pcp's lists (less when they hold fewer), round robin over them, under one hold of the zone
+ * lock; all of them when nr_pages is ULONG_MAX. Returns the pages freed. */
 unsigned long pga_free_pcppages_bulk(struct pga_zone *zone, struct pga_pcp *pcp,
-				     unsigned long nr_pages);
+                                     unsigned long nr_pages);
 
 /* Move every free block inside the pageblock holding pfn to mt's lists
  * (move_freepages_block). Returns the number of pages moved. */

@@ -17,17 +17,17 @@
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-#define pga_noinline    __attribute__((noinline))
+#define pga_noinline      __attribute__((noinline))
 #define pga_always_inline inline __attribute__((always_inline))
-#define pga_cold        __attribute__((cold, noinline))
-#define pga_noreturn    __attribute__((noreturn))
-#define pga_aligned(n)  __attribute__((aligned(n)))
-#define pga_export      __attribute__((visibility("default")))
-#define pga_printf(a, b) __attribute__((format(printf, a, b)))
+#define pga_cold          __attribute__((cold, noinline))
+#define pga_noreturn      __attribute__((noreturn))
+#define pga_aligned(n)    __attribute__((aligned(n)))
+#define pga_export        __attribute__((visibility("default")))
+#define pga_printf(a, b)  __attribute__((format(printf, a, b)))
 
 #define PGA_CACHELINE 64
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #define PGA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -41,17 +41,17 @@ static const bool pga_config_debug = PGA_CONFIG_DEBUG;
 pga_noreturn pga_cold void pga_assert_fail(const char *expr, const char *file, int line);
 
 /* O(1) invariant checks, active in debug builds. */
-#define PGA_BUG_ON(cond)                                                                   \
-	do {                                                                               \
-		if (pga_config_debug && unlikely(cond))                                    \
-			pga_assert_fail(#cond, __FILE__, __LINE__);                        \
+#define PGA_BUG_ON(cond)                                                                           \
+	do {                                                                                       \
+		if (pga_config_debug && unlikely(cond))                                            \
+			pga_assert_fail(#cond, __FILE__, __LINE__);                                \
 	} while (0)
 
 /* Checks that stay in every build: the price of ignoring them is corruption. */
-#define PGA_CHECK(cond)                                                                    \
-	do {                                                                               \
-		if (unlikely(!(cond)))                                                     \
-			pga_assert_fail(#cond, __FILE__, __LINE__);                        \
+#define PGA_CHECK(cond)                                                                            \
+	do {                                                                                       \
+		if (unlikely(!(cond)))                                                             \
+			pga_assert_fail(#cond, __FILE__, __LINE__);                                \
 	} while (0)
 
 static inline unsigned pga_ilog2(uint64_t v)

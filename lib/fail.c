@@ -50,7 +50,8 @@ bool pga_should_fail_alloc_page(pga_gfp_t gfp, unsigned order)
 	pthread_mutex_lock(&fail_lock);
 	if (fail_state.times == 0)
 		goto out;
-	if (pga_opts.fail_interval > 1 && ++fail_state.count % (unsigned long)pga_opts.fail_interval)
+	if (pga_opts.fail_interval > 1 &&
+	    ++fail_state.count % (unsigned long)pga_opts.fail_interval)
 		goto out;
 	if ((long)((next_random() >> 33) % 100) >= pga_opts.fail_probability)
 		goto out;

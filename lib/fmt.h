@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 struct pga_fmt {
-	int fd;   /* where pga_fmt_flush writes; -1: never flush, truncate */
+	int fd; /* where pga_fmt_flush writes; -1: never flush, truncate */
 	size_t len;
 	char buf[4096];
 };

@@ -24,7 +24,7 @@ static inline bool pga_list_empty(const struct pga_list *head)
 }
 
 static inline void pga_list_insert_between(struct pga_list *n, struct pga_list *prev,
-					   struct pga_list *next)
+                                           struct pga_list *next)
 {
 	next->prev = n;
 	n->next = next;
@@ -71,10 +71,11 @@ static inline void pga_list_move_tail(struct pga_list *n, struct pga_list *head)
 	pga_list_add_tail(n, head);
 }
 
-#define pga_list_for_each(pos, head) for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
+#define pga_list_for_each(pos, head)                                                               \
+	for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
 
-#define pga_list_for_each_safe(pos, tmp, head)                                             \
-	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);                   \
+#define pga_list_for_each_safe(pos, tmp, head)                                                     \
+	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);                           \
 	     (pos) = (tmp), (tmp) = (pos)->next)
 
 #endif /* PGA_LIST_H */

@@ -32,12 +32,12 @@
 #include "list.h"
 #include "pgalloc.h"
 
-#define PGA_PAGEBLOCK_ORDER    9 /* 2 MiB, the transparent huge page size */
-#define PGA_PAGEBLOCK_PAGES    (1UL << PGA_PAGEBLOCK_ORDER)
-#define PGA_COSTLY_ORDER       3 /* PAGE_ALLOC_COSTLY_ORDER */
-#define PGA_MAX_ORDER_PAGES    (1UL << (PGA_MAX_ORDER - 1))
-#define PGA_MAX_ZONES          (PGA_MAX_NUMNODES * PGA_NR_ZONES)
-#define PGA_ZONELIST_WORDS     (PGA_MAX_ZONES / 64)
+#define PGA_PAGEBLOCK_ORDER 9 /* 2 MiB, the transparent huge page size */
+#define PGA_PAGEBLOCK_PAGES (1UL << PGA_PAGEBLOCK_ORDER)
+#define PGA_COSTLY_ORDER    3 /* PAGE_ALLOC_COSTLY_ORDER */
+#define PGA_MAX_ORDER_PAGES (1UL << (PGA_MAX_ORDER - 1))
+#define PGA_MAX_ZONES       (PGA_MAX_NUMNODES * PGA_NR_ZONES)
+#define PGA_ZONELIST_WORDS  (PGA_MAX_ZONES / 64)
 
 /* Migratetypes: free pages are grouped by mobility so that frees of
  * short-lived memory coalesce into whole pageblocks. */
@@ -73,18 +73,18 @@ enum pga_page_flags {
 };
 
 struct pga_page {
-	struct pga_list lru;  /* free list or pcp list */
-	uint32_t flags;       /* enum pga_page_flags */
-	uint8_t order;        /* order of the block this page heads */
-	uint8_t migratetype;  /* PG_pcp: the list it sits on */
-	uint16_t reserved;    /* zero; room for the slab layer */
-	uint64_t private_;    /* PG_exact: pages in the run */
+	struct pga_list lru; /* free list or pcp list */
+	uint32_t flags;      /* enum pga_page_flags */
+	uint8_t order;       /* order of the block this page heads */
+	uint8_t migratetype; /* PG_pcp: the list it sits on */
+	uint16_t reserved;   /* zero; room for the slab layer */
+	uint64_t private_;   /* PG_exact: pages in the run */
 };
 static_assert(sizeof(struct pga_page) == 32, "page descriptors stay 32 bytes");
 
 /* pcp lists per (order, migratetype) for orders 0 .. PGA_COSTLY_ORDER. */
-#define PGA_PCP_ORDERS    (PGA_COSTLY_ORDER + 1)
-#define PGA_NR_PCP_LISTS  (PGA_PCP_ORDERS * PGA_MIGRATE_TYPES)
+#define PGA_PCP_ORDERS   (PGA_COSTLY_ORDER + 1)
+#define PGA_NR_PCP_LISTS (PGA_PCP_ORDERS * PGA_MIGRATE_TYPES)
 
 static inline unsigned pga_pcp_index(unsigned order, unsigned mt)
 {
@@ -95,13 +95,13 @@ static inline unsigned pga_pcp_index(unsigned order, unsigned mt)
  * owner only and summed by readers. Derived: numa_hit = ALLOCS - NUMA_MISS, numa_local = ALLOCS -
  * NUMA_OTHER. */
 enum pga_zone_event {
-	PGA_EV_PGALLOC = 0,      /* pages allocated from the zone */
-	PGA_EV_PGFREE,           /* pages freed to the zone */
-	PGA_EV_ALLOCS,           /* allocations served by the zone */
-	PGA_EV_NUMA_MISS,        /* served here, meant for another node */
-	PGA_EV_NUMA_FOREIGN,     /* meant for this zone's node, served elsewhere */
-	PGA_EV_NUMA_INTERLEAVE,  /* interleave policy got its intended node */
-	PGA_EV_NUMA_OTHER,       /* served here for a thread on another node */
+	PGA_EV_PGALLOC = 0,     /* pages allocated from the zone */
+	PGA_EV_PGFREE,          /* pages freed to the zone */
+	PGA_EV_ALLOCS,          /* allocations served by the zone */
+	PGA_EV_NUMA_MISS,       /* served here, meant for another node */
+	PGA_EV_NUMA_FOREIGN,    /* meant for this zone's node, served elsewhere */
+	PGA_EV_NUMA_INTERLEAVE, /* interleave policy got its intended node */
+	PGA_EV_NUMA_OTHER,      /* served here for a thread on another node */
 	PGA_NR_ZONE_EVENTS,
 };
 static_assert(PGA_NR_ZONE_EVENTS <= 8, "pga_zone.ev_exited holds 8 events");
@@ -119,16 +119,16 @@ struct pga_pcp {
 static inline void pga_pcp_count_add(struct pga_pcp *pcp, int n)
 {
 	atomic_store_explicit(&pcp->count,
-			      atomic_load_explicit(&pcp->count, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	                      atomic_load_explicit(&pcp->count, memory_order_relaxed) + n,
+	                      memory_order_relaxed);
 }
 
 /* Add to one of the owner's counters: a plain load and store, no RMW. */
 static inline void pga_pcp_ev_add(struct pga_pcp *pcp, enum pga_zone_event ev, uint64_t n)
 {
 	atomic_store_explicit(&pcp->ev[ev],
-			      atomic_load_explicit(&pcp->ev[ev], memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	                      atomic_load_explicit(&pcp->ev[ev], memory_order_relaxed) + n,
+	                      memory_order_relaxed);
 }
 
 struct pga_free_area {
@@ -144,10 +144,10 @@ struct pga_free_area {
  * Immutable after init.
  */
 struct pga_arena {
-	uintptr_t base;            /* address of pfn 0, aligned to the largest block */
-	unsigned long nr_pages;    /* pfns 0 .. nr_pages - 1 */
-	struct pga_page *mem_map;  /* nr_pages descriptors, reserved lazily */
-	uint8_t *block_zone;       /* zone id per max-order block, 0xff: none */
+	uintptr_t base;           /* address of pfn 0, aligned to the largest block */
+	unsigned long nr_pages;   /* pfns 0 .. nr_pages - 1 */
+	struct pga_page *mem_map; /* nr_pages descriptors, reserved lazily */
+	uint8_t *block_zone;      /* zone id per max-order block, 0xff: none */
 };
 
 struct pga_zone {
@@ -156,13 +156,13 @@ struct pga_zone {
 	/* Pages kept free for requests whose classzone is higher: a NORMAL
 	 * request falls back into DMA32 only above min + lowmem_reserve. */
 	unsigned long lowmem_reserve[PGA_NR_ZONES];
-	struct pga_page *mem_map;  /* the arena's: mem_map[pfn] */
-	uintptr_t base;            /* the arena's: address of pfn 0 */
+	struct pga_page *mem_map; /* the arena's: mem_map[pfn] */
+	uintptr_t base;           /* the arena's: address of pfn 0 */
 	unsigned long zone_start_pfn;
 	unsigned long spanned_pages; /* reserved for the zone; the limit */
 	uint8_t *pageblock_mt;       /* migratetype per pageblock, from zone start */
 	int node;
-	int id;                      /* index in pga_zones[] */
+	int id; /* index in pga_zones[] */
 	enum pga_zone_type idx;
 	const char *name;
 	int pcp_batch, pcp_high;
@@ -198,7 +198,7 @@ enum pga_zonelist_kind { PGA_ZONELIST_FALLBACK = 0, PGA_ZONELIST_NOFALLBACK = 1 
 
 struct pga_node {
 	int id;
-	unsigned long limit_pages; /* node_limit_mb in pages: DMA32 + NORMAL */
+	unsigned long limit_pages;           /* node_limit_mb in pages: DMA32 + NORMAL */
 	struct pga_zone zones[PGA_NR_ZONES]; /* spanned_pages == 0: not populated */
 	struct pga_zonelist zonelists[2];
 };
@@ -213,10 +213,10 @@ struct pga_fast_zone {
 /* Everything the page allocator knows; built once by pga_init(). */
 struct pga_pgdat {
 	int nr_nodes;
-	int nr_zones;        /* populated zones, ids 0 .. nr_zones - 1 */
+	int nr_zones; /* populated zones, ids 0 .. nr_zones - 1 */
 	unsigned long section_pages;
-	bool zlc_enabled;    /* more than one node */
-	bool membarrier;     /* remote pcp drains can run at once */
+	bool zlc_enabled; /* more than one node */
+	bool membarrier;  /* remote pcp drains can run at once */
 	pga_nodemask_t cpuset_mems;
 	struct pga_arena arenas[PGA_NR_ZONES];
 	struct pga_zone *zones[PGA_MAX_ZONES];
@@ -237,7 +237,7 @@ static inline struct pga_page *pga_pfn_to_page(const struct pga_zone *zone, unsi
 }
 
 static inline unsigned long pga_page_to_pfn(const struct pga_zone *zone,
-					    const struct pga_page *page)
+                                            const struct pga_page *page)
 {
 	return (unsigned long)(page - zone->mem_map);
 }
@@ -272,13 +272,13 @@ static inline unsigned pga_pageblock_index(const struct pga_zone *zone, unsigned
 static inline int pga_pageblock_migratetype(const struct pga_zone *zone, unsigned long pfn)
 {
 	return __atomic_load_n(&zone->pageblock_mt[pga_pageblock_index(zone, pfn)],
-			       __ATOMIC_RELAXED);
+	                       __ATOMIC_RELAXED);
 }
 
 static inline void pga_set_pageblock_migratetype(struct pga_zone *zone, unsigned long pfn, int mt)
 {
 	__atomic_store_n(&zone->pageblock_mt[pga_pageblock_index(zone, pfn)], (uint8_t)mt,
-			 __ATOMIC_RELAXED);
+	                 __ATOMIC_RELAXED);
 }
 
 static inline unsigned long pga_nr_free(const struct pga_free_area *area)
@@ -290,7 +290,7 @@ static inline unsigned long pga_nr_free(const struct pga_free_area *area)
 static inline void pga_nr_free_add(struct pga_free_area *area, long n)
 {
 	atomic_store_explicit(&area->nr_free, pga_nr_free(area) + (unsigned long)n,
-			      memory_order_relaxed);
+	                      memory_order_relaxed);
 }
 
 /*

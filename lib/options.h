@@ -20,11 +20,11 @@
 
 struct pga_options {
 	/* Topology. numa_fake = 0: use the real topology. */
-	int numa_fake;                                  /* 0 or 1..PGA_MAX_NUMNODES */
-	int nr_distance;                                /* values given in numa_distance */
+	int numa_fake;                                         /* 0 or 1..PGA_MAX_NUMNODES */
+	int nr_distance;                                       /* values given in numa_distance */
 	uint8_t distance[PGA_MAX_NUMNODES * PGA_MAX_NUMNODES]; /* row-major */
-	int nr_cpu_map;                                 /* values given in numa_cpu_map */
-	int16_t cpu_map[1024];                          /* cpu -> fake node */
+	int nr_cpu_map;                                        /* values given in numa_cpu_map */
+	int16_t cpu_map[1024];                                 /* cpu -> fake node */
 
 	/* Memory. PGA_OPT_UNSET means "derive it". */
 	int nr_node_limit;                    /* values given in node_limit_mb */

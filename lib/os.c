@@ -64,10 +64,10 @@ void *pga_os_reserve_below_4g(size_t size, size_t align)
 	for (size_t s = 0; s < PGA_ARRAY_SIZE(starts); s++) {
 		for (uintptr_t hint = pga_round_up(starts[s], align); hint + size <= limit;
 		     hint += step) {
-			void *p = mmap((void *)hint, size, PROT_NONE,
-				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-					       MAP_FIXED_NOREPLACE,
-				       -1, 0);
+			void *p =
+			    mmap((void *)hint, size, PROT_NONE,
+			         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+			         -1, 0);
 			if (p == MAP_FAILED) {
 				if (errno == EEXIST)
 					continue;

@@ -40,7 +40,7 @@ struct alloc_context {
 
 /* Count an event for t, or for the zone when the thread has no state. */
 static void count_event(struct pga_thread *t, struct pga_zone *zone, enum pga_zone_event ev,
-			uint64_t n)
+                        uint64_t n)
 {
 	if (pga_thread_is_real(t))
 		pga_ev_add(t, zone->id, ev, n);
@@ -49,7 +49,7 @@ static void count_event(struct pga_thread *t, struct pga_zone *zone, enum pga_zo
 }
 
 static void zone_statistics_slow(struct pga_thread *t, const struct pga_zone *preferred,
-				 struct pga_zone *zone, unsigned order)
+                                 struct pga_zone *zone, unsigned order)
 {
 	if (pga_thread_is_real(t)) {
 		pga_zone_statistics(t, preferred, zone, order);
@@ -58,7 +58,7 @@ static void zone_statistics_slow(struct pga_thread *t, const struct pga_zone *pr
 	count_event(t, zone, PGA_EV_PGALLOC, 1u << order);
 	count_event(t, zone, PGA_EV_ALLOCS, 1);
 	count_event(t, zone, PGA_EV_NUMA_OTHER,
-		    zone->node != pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
+	            zone->node != pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
 	if (zone->node != preferred->node) {
 		count_event(t, zone, PGA_EV_NUMA_MISS, 1);
 		count_event(t, pga_pgdat.zones[preferred->id], PGA_EV_NUMA_FOREIGN, 1);
@@ -103,7 +103,7 @@ static struct pga_page *rmqueue(struct alloc_context *ac, struct pga_zone *zone,
 		if (pga_list_empty(list)) {
 			unsigned blocks = (unsigned)zone->pcp_batch >> order;
 			unsigned got = pga_rmqueue_bulk(zone, order, blocks ? blocks : 1,
-							(int)ac->migratetype, list);
+			                                (int)ac->migratetype, list);
 			pga_pcp_count_add(pcp, (int)(got << order));
 		}
 		if (!pga_list_empty(list)) {
@@ -134,7 +134,7 @@ static bool zone_can_grow(const struct pga_zone *zone)
 }
 
 static bool zone_watermark_or_grow(struct pga_zone *zone, unsigned order, unsigned alloc_flags,
-				   int classzone_idx)
+                                   int classzone_idx)
 {
 	unsigned long mark = zone->watermark[alloc_flags & PGA_ALLOC_WMARK_MASK];
 
@@ -152,7 +152,7 @@ static bool zone_watermark_or_grow(struct pga_zone *zone, unsigned order, unsign
  * that leaves nothing, the scan is repeated without it.
  */
 static struct pga_page *get_page_from_freelist(struct alloc_context *ac, unsigned order,
-					       unsigned alloc_flags, struct pga_zone **zone_out)
+                                               unsigned alloc_flags, struct pga_zone **zone_out)
 {
 	struct pga_zonelist *zl = ac->zonelist;
 	int classzone_idx = (int)ac->preferred_zone->idx;
@@ -161,8 +161,7 @@ static struct pga_page *get_page_from_freelist(struct alloc_context *ac, unsigne
 	int i;
 
 zonelist_scan:
-	for_each_zone_zonelist_nodemask(zone, i, zl, ac->highest_zoneidx, ac->nodemask)
-	{
+	for_each_zone_zonelist_nodemask (zone, i, zl, ac->highest_zoneidx, ac->nodemask) {
 		if (zlc_active && !pga_zlc_zone_worth_trying(zl, i))
 			continue;
 		if ((alloc_flags & PGA_ALLOC_CPUSET) && !pga_cpuset_zone_allowed(zone))
@@ -176,7 +175,7 @@ zonelist_scan:
 			*zone_out = zone;
 			return page;
 		}
-this_zone_full:
+	this_zone_full:
 		if (pga_pgdat.zlc_enabled) {
 			if (!did_zlc_setup) {
 				pga_zlc_setup(zl);
@@ -195,7 +194,7 @@ this_zone_full:
 
 /* prep_new_page: check the head is in no list, then hand it out. */
 static void *prep_new_page(struct pga_zone *zone, struct pga_page *page, unsigned order,
-			   pga_gfp_t gfp)
+                           pga_gfp_t gfp)
 {
 	PGA_CHECK(page->flags == 0);
 	if (pga_config_debug) {
@@ -228,7 +227,7 @@ static void warn_alloc(pga_gfp_t gfp, unsigned order, int nid)
 }
 
 static struct pga_page *alloc_pages_slowpath(struct alloc_context *ac, unsigned order,
-					     struct pga_zone **zone)
+                                             struct pga_zone **zone)
 {
 	pga_gfp_t gfp = ac->gfp;
 	unsigned alloc_flags = PGA_ALLOC_WMARK_MIN | PGA_ALLOC_CPUSET;
@@ -265,9 +264,10 @@ static struct pga_page *alloc_pages_slowpath(struct alloc_context *ac, unsigned 
 	if (gfp & PGA_GFP_NOFAIL) {
 		/* Never fail: dip below every watermark, and otherwise wait
 		 * for another thread to free memory. */
-		unsigned nofail_flags = PGA_ALLOC_NO_WATERMARKS |
-					((gfp & PGA_GFP_HARDWALL) ? PGA_ALLOC_CPUSET : 0);
-		for (unsigned sleep_us = 10;; sleep_us = sleep_us < 10000 ? sleep_us * 2 : sleep_us) {
+		unsigned nofail_flags =
+		    PGA_ALLOC_NO_WATERMARKS | ((gfp & PGA_GFP_HARDWALL) ? PGA_ALLOC_CPUSET : 0);
+		for (unsigned sleep_us = 10;;
+		     sleep_us = sleep_us < 10000 ? sleep_us * 2 : sleep_us) {
 			page = get_page_from_freelist(ac, order, nofail_flags, zone);
 			if (page)
 				return page;
@@ -285,7 +285,7 @@ static void *alloc_pages_fail(int err)
 }
 
 void *pga_alloc_pages_nodemask_slow(pga_gfp_t gfp, unsigned order, int nid,
-				    const pga_nodemask_t *nodemask)
+                                    const pga_nodemask_t *nodemask)
 {
 	struct alloc_context ac;
 	struct pga_page *page;
@@ -305,7 +305,7 @@ void *pga_alloc_pages_nodemask_slow(pga_gfp_t gfp, unsigned order, int nid,
 		return alloc_pages_fail(EINVAL);
 	if (nid < 0)
 		nid = pga_thread_is_real(t) ? t->node
-					    : pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
+		                            : pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
 
 	if (pga_fail_enabled && pga_should_fail_alloc_page(gfp, order))
 		return alloc_pages_fail(ENOMEM);
@@ -356,7 +356,7 @@ void pga_bad_free(const char *what, const void *addr, unsigned order)
 
 /* Find and check the head of a block being freed; abort on a bad free. */
 static struct pga_page *lookup_free(const void *addr, unsigned order, unsigned want_flags,
-				    struct pga_zone **zone, unsigned long *pfn)
+                                    struct pga_zone **zone, unsigned long *pfn)
 {
 	struct pga_page *page;
 
@@ -376,7 +376,7 @@ static struct pga_page *lookup_free(const void *addr, unsigned order, unsigned w
 }
 
 static void free_to_pcp(struct pga_thread *t, struct pga_zone *zone, unsigned long pfn,
-			struct pga_page *page, unsigned order, bool cold)
+                        struct pga_page *page, unsigned order, bool cold)
 {
 	bool locked = pcp_begin(t);
 	struct pga_pcp *pcp = pga_thread_pcp(t, zone);
@@ -397,7 +397,7 @@ static void free_to_pcp(struct pga_thread *t, struct pga_zone *zone, unsigned lo
 }
 
 static void free_to_buddy(struct pga_thread *t, struct pga_zone *zone, unsigned long pfn,
-			  struct pga_page *page, unsigned long nr_pages)
+                          struct pga_page *page, unsigned long nr_pages)
 {
 	page->flags = 0;
 	page->order = 0;
@@ -449,7 +449,7 @@ pga_export void *pga_alloc_pages_node(int nid, pga_gfp_t gfp, unsigned order)
 }
 
 pga_export void *pga_alloc_pages_nodemask(pga_gfp_t gfp, unsigned order, int nid,
-					  const pga_nodemask_t *nodemask)
+                                          const pga_nodemask_t *nodemask)
 {
 	return pga_alloc_pages_inline(gfp, order, nid, nodemask);
 }
@@ -506,8 +506,7 @@ pga_export void pga_free_pages_exact(void *addr, size_t size)
 	struct pga_page *page = lookup_free(addr, 0, PGA_PG_ALLOC | PGA_PG_EXACT, &zone, &pfn);
 
 	if (page->private_ != nr)
-		pga_bad_free("free_pages_exact with a size other than the one allocated", addr,
-			     0);
+		pga_bad_free("free_pages_exact with a size other than the one allocated", addr, 0);
 	free_to_buddy(pga_current, zone, pfn, page, nr);
 }
 

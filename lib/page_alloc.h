@@ -39,13 +39,13 @@ static inline int pga_gfp_zone(pga_gfp_t gfp)
 }
 
 void *pga_alloc_pages_nodemask_slow(pga_gfp_t gfp, unsigned order, int nid,
-				    const pga_nodemask_t *nodemask);
+                                    const pga_nodemask_t *nodemask);
 void pga_free_pages_slow(void *addr, unsigned order);
 
 /* Count an allocation served from zone for preferred, the first zone the
  * request would have liked (zone_statistics). */
 static inline void pga_zone_statistics(struct pga_thread *t, const struct pga_zone *preferred,
-				       const struct pga_zone *zone, unsigned order)
+                                       const struct pga_zone *zone, unsigned order)
 {
 	struct pga_pcp *pcp = pga_thread_pcp(t, zone);
 
@@ -65,7 +65,7 @@ static inline void pga_zone_statistics(struct pga_thread *t, const struct pga_zo
  * call of a thread, fault injection) leaves through the one unlikely branch.
  */
 static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned order, int nid,
-					   const pga_nodemask_t *nodemask)
+                                                      const pga_nodemask_t *nodemask)
 {
 	struct pga_thread *t = pga_current;
 	struct pga_zone *zone;
@@ -76,7 +76,7 @@ static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned or
 	int pref = nid < 0 ? t->node : nid;
 
 	if (unlikely(order != 0 || nodemask != NULL || gfp > PGA_GFP_ALL || mt == 3 ||
-		     (unsigned)pref >= PGA_MAX_NUMNODES))
+	             (unsigned)pref >= PGA_MAX_NUMNODES))
 		goto slow;
 	zone = pga_pgdat.fast[pref][pga_gfp_zone(gfp)].zone;
 	if (unlikely(!zone || pga_fail_enabled || !pga_pcp_enter(t)))
@@ -84,7 +84,7 @@ static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned or
 	pcp = pga_thread_pcp(t, zone);
 	list = &pcp->lists[pga_pcp_index(0, mt)];
 	if (unlikely(pga_list_empty(list) ||
-		     pga_zone_free_pages(zone) <= zone->watermark[PGA_WMARK_LOW]))
+	             pga_zone_free_pages(zone) <= zone->watermark[PGA_WMARK_LOW]))
 		goto slow_leave;
 
 	page = container_of((gfp & PGA_GFP_COLD) ? list->prev : list->next, struct pga_page, lru);

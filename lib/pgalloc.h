@@ -27,9 +27,9 @@
 extern "C" {
 #endif
 
-#define PGA_PAGE_SHIFT 12
-#define PGA_PAGE_SIZE  (1UL << PGA_PAGE_SHIFT)
-#define PGA_MAX_ORDER  11 /* orders 0 .. PGA_MAX_ORDER - 1 */
+#define PGA_PAGE_SHIFT   12
+#define PGA_PAGE_SIZE    (1UL << PGA_PAGE_SHIFT)
+#define PGA_MAX_ORDER    11 /* orders 0 .. PGA_MAX_ORDER - 1 */
 #define PGA_MAX_NUMNODES 64
 
 /*
@@ -72,9 +72,9 @@ typedef unsigned int pga_gfp_t;
 #define PGA_GFP_ALL         0x07ffu
 
 /* Composites, named after the kernel's. */
-#define PGA_GFP_KERNEL           0u                  /* unmovable, may reclaim */
+#define PGA_GFP_KERNEL           0u /* unmovable, may reclaim */
 #define PGA_GFP_ATOMIC           (PGA_GFP_HIGH | PGA_GFP_NORETRY | PGA_GFP_NOWARN)
-#define PGA_GFP_USER             (PGA_GFP_HARDWALL)  /* stays inside the cpuset */
+#define PGA_GFP_USER             (PGA_GFP_HARDWALL) /* stays inside the cpuset */
 #define PGA_GFP_HIGHUSER_MOVABLE (PGA_GFP_HARDWALL | PGA_GFP_MOVABLE)
 #define PGA_GFP_RECLAIM_CACHE    (PGA_GFP_RECLAIMABLE)
 
@@ -100,7 +100,7 @@ void *pga_alloc_pages_node(int nid, pga_gfp_t gfp, unsigned order);
 /* The general form: preferred node nid (-1: local), restricted to the nodes
  * in nodemask (NULL: all nodes). */
 void *pga_alloc_pages_nodemask(pga_gfp_t gfp, unsigned order, int nid,
-			       const pga_nodemask_t *nodemask);
+                               const pga_nodemask_t *nodemask);
 
 /* Free a block returned by the functions above; order must be the one it
  * was allocated with. A bad or double free is reported and aborts. */
@@ -133,25 +133,25 @@ unsigned long pga_drain_all_pages(void);
 
 /* Statistics in the kernel's /proc formats, written to fd with write(2).
  * what: a mask of PGA_STATS_* (0 means all). Returns 0, or -1 with errno. */
-#define PGA_STATS_BUDDYINFO   0x1u
+#define PGA_STATS_BUDDYINFO    0x1u
 #define PGA_STATS_PAGETYPEINFO 0x2u
-#define PGA_STATS_ZONEINFO    0x4u
-#define PGA_STATS_VMSTAT      0x8u
-#define PGA_STATS_NUMASTAT    0x10u
+#define PGA_STATS_ZONEINFO     0x4u
+#define PGA_STATS_VMSTAT       0x8u
+#define PGA_STATS_NUMASTAT     0x10u
 int pga_stats_print(int fd, unsigned what);
 
 /* One zone's counters, for programs that read them directly. */
 struct pga_zone_stats {
 	int node;
-	int zone;                 /* enum pga_zone_type */
-	unsigned long spanned;    /* pages reserved for the zone */
-	unsigned long managed;    /* pages onlined into the buddy allocator */
-	unsigned long free;       /* pages in the buddy free lists */
-	unsigned long pcp;        /* pages held in per-thread caches */
+	int zone;              /* enum pga_zone_type */
+	unsigned long spanned; /* pages reserved for the zone */
+	unsigned long managed; /* pages onlined into the buddy allocator */
+	unsigned long free;    /* pages in the buddy free lists */
+	unsigned long pcp;     /* pages held in per-thread caches */
 	unsigned long watermark_min, watermark_low, watermark_high;
 	unsigned long nr_free[PGA_MAX_ORDER]; /* free blocks per order */
-	uint64_t pgalloc;         /* pages allocated from this zone */
-	uint64_t pgfree;          /* pages freed to this zone */
+	uint64_t pgalloc;                     /* pages allocated from this zone */
+	uint64_t pgfree;                      /* pages freed to this zone */
 	uint64_t numa_hit, numa_miss, numa_foreign, numa_interleave;
 	uint64_t numa_local, numa_other;
 };

@@ -19,7 +19,7 @@
 #include "topology.h"
 
 __thread struct pga_thread *pga_current __attribute__((tls_model("initial-exec"))) =
-	&pga_thread_boot;
+    &pga_thread_boot;
 
 /* Both dummies are permanently revoked, so every fast path leaves them. */
 struct pga_thread pga_thread_boot = {.revoked = 1, .node = 0};
@@ -120,9 +120,9 @@ static void thread_detach(void *arg)
 	for (int id = 0; id < pga_pgdat.nr_zones; id++)
 		for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
 			atomic_fetch_add_explicit(
-				&pga_pgdat.zones[id]->ev_exited[e],
-				atomic_load_explicit(&t->pcp[id].ev[e], memory_order_relaxed),
-				memory_order_relaxed);
+			    &pga_pgdat.zones[id]->ev_exited[e],
+			    atomic_load_explicit(&t->pcp[id].ev[e], memory_order_relaxed),
+			    memory_order_relaxed);
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_destroy(&t->lock);
 	t->next_free = free_states;
@@ -159,8 +159,7 @@ void pga_for_each_thread(void (*fn)(struct pga_thread *t, void *arg), void *arg)
 	struct pga_list *pos;
 
 	pthread_mutex_lock(&pga_thread_registry_lock);
-	pga_list_for_each(pos, &registry)
-	{
+	pga_list_for_each (pos, &registry) {
 		fn(container_of(pos, struct pga_thread, link), arg);
 	}
 	pthread_mutex_unlock(&pga_thread_registry_lock);
@@ -179,16 +178,14 @@ pga_export unsigned long pga_drain_all_pages(void)
 	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
 		return 0;
 	pthread_mutex_lock(&pga_thread_registry_lock);
-	pga_list_for_each(pos, &registry)
-	{
+	pga_list_for_each (pos, &registry) {
 		struct pga_thread *t = container_of(pos, struct pga_thread, link);
 		pthread_mutex_lock(&t->lock);
 		atomic_store_explicit(&t->revoked, 1, memory_order_relaxed);
 	}
 	if (pga_pgdat.membarrier)
 		pga_os_membarrier();
-	pga_list_for_each(pos, &registry)
-	{
+	pga_list_for_each (pos, &registry) {
 		struct pga_thread *t = container_of(pos, struct pga_thread, link);
 		/* The caller is out of its own lists: those drain at once. */
 		if (pga_pgdat.membarrier || t == pga_current) {

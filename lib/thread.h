@@ -52,7 +52,7 @@ struct pga_thread {
 	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
 	struct pga_list link; /* on the registry, under pga_thread_registry_lock */
 	long tid;
-	size_t alloc_bytes;   /* size of this state's mapping */
+	size_t alloc_bytes; /* size of this state's mapping */
 	struct pga_thread *next_free;
 };
 
@@ -87,8 +87,7 @@ static inline struct pga_pcp *pga_thread_pcp(struct pga_thread *t, const struct 
 	return &t->pcp[zone->id];
 }
 
-static inline void pga_ev_add(struct pga_thread *t, int zone_id, enum pga_zone_event ev,
-			      uint64_t n)
+static inline void pga_ev_add(struct pga_thread *t, int zone_id, enum pga_zone_event ev, uint64_t n)
 {
 	pga_pcp_ev_add(&t->pcp[zone_id], ev, n);
 }

@@ -23,9 +23,9 @@
 #define PGA_MAX_CPUS        1024
 
 struct pga_topology {
-	int nr_nodes;  /* nodes 0 .. nr_nodes - 1, all online */
-	int nr_cpus;   /* possible CPUs */
-	bool fake;     /* made up from numa_fake */
+	int nr_nodes; /* nodes 0 .. nr_nodes - 1, all online */
+	int nr_cpus;  /* possible CPUs */
+	bool fake;    /* made up from numa_fake */
 	uint8_t distance[PGA_MAX_NUMNODES][PGA_MAX_NUMNODES];
 	int16_t cpu_to_node[PGA_MAX_CPUS];
 	uint64_t node_mem_bytes[PGA_MAX_NUMNODES]; /* memory of the node (fake: its share) */

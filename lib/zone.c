@@ -28,12 +28,12 @@
 #define MIB_PAGES   (1UL << (20 - PGA_PAGE_SHIFT))
 
 static const char *const zone_names[PGA_NR_ZONES] = {
-	[PGA_ZONE_DMA32] = "DMA32",
-	[PGA_ZONE_NORMAL] = "Normal",
+    [PGA_ZONE_DMA32] = "DMA32",
+    [PGA_ZONE_NORMAL] = "Normal",
 };
 
 bool pga_zone_watermark_ok(const struct pga_zone *z, unsigned order, unsigned long mark,
-			   int classzone_idx, unsigned alloc_flags)
+                           int classzone_idx, unsigned alloc_flags)
 {
 	long min = (long)mark;
 	long free_pages = (long)pga_zone_free_pages(z) - (1L << order) + 1;
@@ -137,7 +137,7 @@ static void setup_zone_watermarks(struct pga_node *node, unsigned long node_page
 	struct pga_zone *dma32 = &node->zones[PGA_ZONE_DMA32];
 	struct pga_zone *normal = &node->zones[PGA_ZONE_NORMAL];
 	dma32->lowmem_reserve[PGA_ZONE_NORMAL] =
-		normal->spanned_pages / (unsigned long)pga_opts.lowmem_reserve_ratio;
+	    normal->spanned_pages / (unsigned long)pga_opts.lowmem_reserve_ratio;
 }
 
 static void setup_zone_pcp(struct pga_zone *z)
@@ -172,7 +172,8 @@ static void wanted_zone_pages(unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES]
 		if (mb != PGA_OPT_UNSET)
 			node->limit_pages = (unsigned long)mb * MIB_PAGES;
 		else
-			node->limit_pages = (unsigned long)(pga_topo.node_mem_bytes[n] >> PGA_PAGE_SHIFT);
+			node->limit_pages =
+			    (unsigned long)(pga_topo.node_mem_bytes[n] >> PGA_PAGE_SHIFT);
 
 		unsigned long dma32 = (unsigned long)pga_opts.dma32_mb * MIB_PAGES;
 		if (dma32 > node->limit_pages / 4)
@@ -189,7 +190,7 @@ static void wanted_zone_pages(unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES]
  * got in got[n].
  */
 static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES],
-			  unsigned long got[PGA_MAX_NUMNODES], size_t budget)
+                          unsigned long got[PGA_MAX_NUMNODES], size_t budget)
 {
 	struct pga_arena *ar = &pga_pgdat.arenas[zt];
 	unsigned shift = 0;
@@ -208,10 +209,12 @@ static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZO
 		/* The memory map costs 1/128 of the arena; the zone table less. */
 		size_t need = bytes + bytes / 128 + (total >> 10);
 		if (need <= budget) {
-			void *p = zt == PGA_ZONE_DMA32
-					  ? pga_os_reserve_below_4g(bytes, BLOCK_PAGES << PGA_PAGE_SHIFT)
-					  : pga_os_reserve(bytes, BLOCK_PAGES << PGA_PAGE_SHIFT);
-			size_t map_bytes = pga_round_up(total * sizeof(struct pga_page), PGA_PAGE_SIZE);
+			void *p =
+			    zt == PGA_ZONE_DMA32
+			        ? pga_os_reserve_below_4g(bytes, BLOCK_PAGES << PGA_PAGE_SHIFT)
+			        : pga_os_reserve(bytes, BLOCK_PAGES << PGA_PAGE_SHIFT);
+			size_t map_bytes =
+			    pga_round_up(total * sizeof(struct pga_page), PGA_PAGE_SIZE);
 			size_t tab_bytes = pga_round_up(total >> 10, PGA_PAGE_SIZE);
 			void *map = p ? pga_os_reserve(map_bytes, PGA_PAGE_SIZE) : NULL;
 			void *tab = map ? pga_os_reserve(tab_bytes, PGA_PAGE_SIZE) : NULL;
@@ -239,11 +242,11 @@ static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZO
 		got[n] = 0;
 	if (zt == PGA_ZONE_DMA32 && pga_opts.dma32_mb > 0)
 		pga_log("no address space below 4 GiB for ZONE_DMA32; ",
-			"PGA_GFP_DMA32 requests will fail", NULL);
+		        "PGA_GFP_DMA32 requests will fail", NULL);
 }
 
 static void init_zone(struct pga_zone *z, int nid, int zt, unsigned long start_pfn,
-		      unsigned long pages, uint8_t *pageblock_mt)
+                      unsigned long pages, uint8_t *pageblock_mt)
 {
 	const struct pga_arena *ar = &pga_pgdat.arenas[zt];
 

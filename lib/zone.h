@@ -25,7 +25,7 @@
  * part halves the requirement for each lower order discounted.
  */
 bool pga_zone_watermark_ok(const struct pga_zone *z, unsigned order, unsigned long mark,
-			   int classzone_idx, unsigned alloc_flags);
+                           int classzone_idx, unsigned alloc_flags);
 
 /* Online the next section of the zone into the buddy allocator (hotplug).
  * Returns false when the whole span is already online or the memory could

@@ -22,7 +22,7 @@
 #define PENALTY_FOR_NODE_WITH_CPUS 1
 
 static int find_next_best_node(int node, bool used[PGA_MAX_NUMNODES],
-			       int node_load[PGA_MAX_NUMNODES])
+                               int node_load[PGA_MAX_NUMNODES])
 {
 	int nr = pga_pgdat.nr_nodes, best = -1, min_val = INT_MAX;
 
@@ -102,7 +102,7 @@ void pga_zlc_setup(struct pga_zonelist *zl)
 		return;
 	/* One thread wins the zap; the others see a fresh timestamp. */
 	if (!atomic_compare_exchange_strong_explicit(&zl->zlc_last_zap_ms, &last, now,
-						     memory_order_relaxed, memory_order_relaxed))
+	                                             memory_order_relaxed, memory_order_relaxed))
 		return;
 	for (int i = 0; i < PGA_ZONELIST_WORDS; i++)
 		atomic_store_explicit(&zl->zlc_full[i], 0, memory_order_relaxed);

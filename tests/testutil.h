@@ -22,36 +22,34 @@
 static int t_failures;
 static int t_checks;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		t_checks++;                                                                \
-		if (!(cond)) {                                                             \
-			t_failures++;                                                      \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,  \
-				#cond);                                                    \
-		}                                                                          \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		t_checks++;                                                                        \
+		if (!(cond)) {                                                                     \
+			t_failures++;                                                              \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		t_checks++;                                                                \
-		if (_a != _b) {                                                            \
-			t_failures++;                                                      \
-			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n",  \
-				__FILE__, __LINE__, #a, #b, _a, _b);                       \
-		}                                                                          \
+#define CHECK_EQ(a, b)                                                                             \
+	do {                                                                                       \
+		long long _a = (long long)(a), _b = (long long)(b);                                \
+		t_checks++;                                                                        \
+		if (_a != _b) {                                                                    \
+			t_failures++;                                                              \
+			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n",       \
+			        __FILE__, __LINE__, #a, #b, _a, _b);                               \
+		}                                                                                  \
 	} while (0)
 
 /* Stop at once: the rest of the test depends on this. */
-#define REQUIRE(cond)                                                                      \
-	do {                                                                               \
-		t_checks++;                                                                \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                    \
-			exit(1);                                                           \
-		}                                                                          \
+#define REQUIRE(cond)                                                                              \
+	do {                                                                                       \
+		t_checks++;                                                                        \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond); \
+			exit(1);                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static inline void t_skip(const char *why)
@@ -94,7 +92,7 @@ static inline int t_run_with_conf(const char *name, const char *conf, void (*fn)
 	    WEXITSTATUS(status) != 0) {
 		t_failures++;
 		fprintf(stderr, "case '%s' (PGALLOC_CONF=%s) failed (status %#x)\n", name,
-			conf ? conf : "", status);
+		        conf ? conf : "", status);
 		return 0;
 	}
 	return 1;
