@@ -229,6 +229,48 @@ void pga_free_pages_range_locked(struct pga_zone *zone, unsigned long pfn, unsig
 	}
 }
 
+/* The free block holding pfn, or NULL: the first PG_buddy head found by
+ * aligning pfn down to each order in turn whose order reaches pfn. */
+static struct pga_page *free_block_holding(struct pga_zone *zone, unsigned long pfn)
+{
+	for (unsigned o = 0; o < PGA_MAX_ORDER; o++) {
+		unsigned long head = pfn & ~((1UL << o) - 1);
+		if (head < zone->zone_start_pfn)
+			break;
+		struct pga_page *page = pga_pfn_to_page(zone, head);
+		if (page->flags == PGA_PG_BUDDY && page->order >= o)
+			return page;
+	}
+	return NULL;
+}
+
+bool pga_claim_range_locked(struct pga_zone *zone, unsigned long pfn, unsigned long nr)
+{
+	unsigned long end = pfn + nr, p;
+
+	if (end > zone->online_end_pfn || pfn < zone->zone_start_pfn)
+		return false;
+	for (p = pfn; p < end;) {
+		struct pga_page *block = free_block_holding(zone, p);
+		if (!block)
+			return false;
+		p = pga_page_to_pfn(zone, block) + (1UL << block->order);
+	}
+	for (p = pfn; p < end;) {
+		struct pga_page *block = free_block_holding(zone, p);
+		unsigned long head = pga_page_to_pfn(zone, block);
+		unsigned long block_end = head + (1UL << block->order);
+		free_pages_add(zone, -(1L << block->order));
+		del_from_free_list(zone, block);
+		if (head < pfn)
+			pga_free_pages_range_locked(zone, head, pfn - head);
+		if (block_end > end)
+			pga_free_pages_range_locked(zone, end, block_end - end);
+		p = block_end;
+	}
+	return true;
+}
+
 unsigned pga_rmqueue_bulk(struct pga_zone *zone, unsigned order, unsigned count, int mt,
                           struct pga_list *list)
 {

@@ -26,6 +26,11 @@ void pga_free_one_page_locked(struct pga_zone *zone, unsigned long pfn, unsigned
  * Used to online sections and to trim alloc_pages_exact tails. */
 void pga_free_pages_range_locked(struct pga_zone *zone, unsigned long pfn, unsigned long nr);
 
+/* Take the pages [pfn, pfn + nr) out of the free lists if every one of
+ * them is free, giving back the rest of the blocks that held them. Returns
+ * false, changing nothing, if any page is not free. */
+bool pga_claim_range_locked(struct pga_zone *zone, unsigned long pfn, unsigned long nr);
+
 /* rmqueue_bulk: move up to count blocks of 2^order pages of type mt onto
  * list (hot end first), marking them PG_pcp, under one hold of the zone
  * lock. Returns the number of blocks moved. */

@@ -12,6 +12,7 @@
 #include "options.h"
 #include "os.h"
 #include "page_alloc.h"
+#include "slab.h"
 #include "stats.h"
 #include "topology.h"
 #include "zonelist.h"
@@ -111,6 +112,7 @@ void pga_init_slow(void)
 	init_cpuset();
 	init_fast_zones();
 	pga_fail_init();
+	pga_slab_init();
 	pga_thread_init();
 	if (pga_opts.stats_print)
 		atexit(stats_at_exit);

@@ -54,7 +54,8 @@ extern const char *const pga_migratetype_names[PGA_MIGRATE_TYPES];
 enum pga_wmark { PGA_WMARK_MIN = 0, PGA_WMARK_LOW = 1, PGA_WMARK_HIGH = 2, PGA_NR_WMARK = 3 };
 
 /*
- * Page descriptor (the kernel's struct page), one per page of every arena.
+ * Page descriptor (the kernel's struct page), one per page of every arena:
+ * 32 bytes for the page allocator, 32 for the slab layer, one cache line.
  * The memory map is reserved lazily and starts zeroed; a zero descriptor is a
  * page in no list and with no owner. Only heads carry state: the other pages
  * of a block keep flags == 0.
@@ -70,17 +71,40 @@ enum pga_page_flags {
 	PGA_PG_PCP = 1u << 1,
 	PGA_PG_ALLOC = 1u << 2,
 	PGA_PG_EXACT = 1u << 3, /* with PG_alloc: an alloc_pages_exact run */
+	PGA_PG_SLAB = 1u << 4,  /* with PG_alloc: a slab of small objects (slab.h) */
+	PGA_PG_TAIL = 1u << 5,  /* a slab's other pages: private_ = pages to the head */
 };
 
+/* Set in pga_page.remote while a slab is frozen to a thread: objects
+ * freed by other threads are pushed onto remote; without it, they are
+ * freed under the node's list lock. */
+#define PGA_SLAB_FROZEN ((uintptr_t)1)
+
+struct pga_thread;
+
 struct pga_page {
-	struct pga_list lru; /* free list or pcp list */
+	struct pga_list lru; /* free list, pcp list, or slab partial list */
 	uint32_t flags;      /* enum pga_page_flags */
 	uint8_t order;       /* order of the block this page heads */
-	uint8_t migratetype; /* PG_pcp: the list it sits on */
-	uint16_t reserved;   /* zero; room for the slab layer */
-	uint64_t private_;   /* PG_exact: pages in the run */
+	uint8_t migratetype; /* PG_buddy, PG_pcp: the list it sits on */
+	uint8_t slab_class;  /* PG_slab: the size class */
+	uint8_t slab_node;   /* PG_slab: the node whose lists hold the slab */
+	uint64_t private_;   /* PG_exact: pages in the run; PG_tail: pages to the head */
+
+	/*
+	 * PG_slab heads only. freelist, inuse: the owner thread's while the
+	 * slab is frozen to it, the node list lock's otherwise. remote: a
+	 * stack of objects freed by other threads, pushed with one CAS, taken
+	 * whole by the owner. owner: the thread the slab is frozen to.
+	 */
+	void *freelist;
+	_Atomic uintptr_t remote;
+	_Atomic(struct pga_thread *) owner;
+	uint16_t inuse;   /* objects not on freelist or remote */
+	uint16_t objects; /* objects in the slab */
+	uint32_t reserved;
 };
-static_assert(sizeof(struct pga_page) == 32, "page descriptors stay 32 bytes");
+static_assert(sizeof(struct pga_page) == 64, "a page descriptor fills one cache line");
 
 /* pcp lists per (order, migratetype) for orders 0 .. PGA_COSTLY_ORDER. */
 #define PGA_PCP_ORDERS   (PGA_COSTLY_ORDER + 1)
@@ -311,6 +335,20 @@ static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long 
 				return NULL;
 			*pfn = p;
 			return pga_pgdat.zones[id];
+		}
+	}
+	return NULL;
+}
+
+/* The zone and pfn of a descriptor: which arena's memory map holds it. */
+static inline struct pga_zone *pga_page_to_zone(const struct pga_page *page, unsigned long *pfn)
+{
+	for (int i = PGA_NR_ZONES - 1; i >= 0; i--) {
+		const struct pga_arena *ar = &pga_pgdat.arenas[i];
+		unsigned long p = (unsigned long)(page - ar->mem_map);
+		if (p < ar->nr_pages) {
+			*pfn = p;
+			return pga_pgdat.zones[ar->block_zone[p >> (PGA_MAX_ORDER - 1)]];
 		}
 	}
 	return NULL;

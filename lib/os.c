@@ -97,6 +97,58 @@ void pga_os_release(void *addr, size_t size)
 	munmap(addr, size);
 }
 
+void *pga_os_map(size_t size, size_t align)
+{
+	const int prot = PROT_READ | PROT_WRITE;
+	char *base, *aligned;
+	size_t slack;
+
+	if (align <= PGA_PAGE_SIZE) {
+		void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return p == MAP_FAILED ? NULL : p;
+	}
+	/*
+	 * Over-aligned: find an aligned range inside an uncharged PROT_NONE
+	 * reservation, map the charged memory over exactly that range, then
+	 * trim the rest. Over-mapping with charged memory instead would count
+	 * the slack (up to align) against a strict overcommit limit, and fail
+	 * spuriously for a large alignment.
+	 */
+	slack = align - PGA_PAGE_SIZE;
+	if (size + slack < size)
+		return NULL;
+	base =
+	    mmap(NULL, size + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	aligned = (char *)pga_round_up((uintptr_t)base, align);
+	/* MAP_FIXED replaces our own reservation, nothing else. */
+	if (mmap(aligned, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+	    MAP_FAILED) {
+		int saved = errno;
+		munmap(base, size + slack);
+		errno = saved;
+		return NULL;
+	}
+	return trim_to_alignment(base, size + slack, size, align);
+}
+
+void pga_os_unmap(void *addr, size_t size)
+{
+	munmap(addr, size);
+}
+
+void *pga_os_remap(void *old, size_t old_size, size_t new_size)
+{
+	void *p = mremap(old, old_size, new_size, MREMAP_MAYMOVE);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+bool pga_os_resize_inplace(void *addr, size_t old_size, size_t new_size)
+{
+	return mremap(addr, old_size, new_size, 0) != MAP_FAILED;
+}
+
 /* Sum of mapped address space from /proc/self/statm (first field, pages). */
 static size_t mapped_bytes(void)
 {

@@ -38,6 +38,34 @@ void pga_os_discard(void *addr, size_t size);
 /* Unmap a reservation. */
 void pga_os_release(void *addr, size_t size);
 
+/*
+ * Map size bytes (a multiple of the page size) of readable, writable,
+ * zero-filled anonymous memory (MAP_PRIVATE) aligned to align (a power of
+ * two; at most a page means page alignment). Unlike a reservation the
+ * mapping is charged to overcommit up front, like glibc's mmapped chunks, so
+ * that a strict-overcommit system refuses it here rather than by SIGSEGV on
+ * first touch. Returns NULL on failure (errno from mmap).
+ */
+void *pga_os_map(size_t size, size_t align);
+
+/* Unmap [addr, addr + size) of a pga_os_map mapping (the whole of it, or a
+ * page-aligned head or tail). */
+void pga_os_unmap(void *addr, size_t size);
+
+/*
+ * Resize the mapping [old, old + old_size) to new_size bytes (both multiples
+ * of the page size), moving it if it cannot grow in place (mremap with
+ * MREMAP_MAYMOVE): the pages move, their contents are not copied. Returns
+ * the new address, or NULL on failure, in which case the old mapping is
+ * untouched. A moved mapping keeps only page alignment.
+ */
+void *pga_os_remap(void *old, size_t old_size, size_t new_size);
+
+/* Resize like pga_os_remap, but never move: returns false (the mapping is
+ * then untouched) when the pages after it are not free. Shrinking always
+ * succeeds short of the kernel running out of memory for its own records. */
+bool pga_os_resize_inplace(void *addr, size_t old_size, size_t new_size);
+
 /* The soft RLIMIT_AS minus the address space already mapped, or SIZE_MAX
  * when there is no limit. */
 size_t pga_os_address_space_left(void);

@@ -460,19 +460,22 @@ pga_export void pga_free_pages(void *addr, unsigned order)
 }
 
 /*
- * alloc_pages_exact: take the smallest block that holds size, give its tail
- * back at once as the largest aligned blocks that fit, and remember the run
- * length in the head, so that a 36 KiB request costs 9 pages, not 16.
+ * alloc_pages_exact: take the smallest block that holds size (and is aligned
+ * to 2^min_order pages), give its tail back at once as the largest aligned
+ * blocks that fit, and remember the run length in the head, so that a
+ * 36 KiB request costs 9 pages, not 16.
  */
-pga_export void *pga_alloc_pages_exact_node(int nid, size_t size, pga_gfp_t gfp)
+void *pga_alloc_pages_exact_order(int nid, size_t size, unsigned min_order, pga_gfp_t gfp)
 {
 	unsigned long nr = (unsigned long)pga_round_up(size, PGA_PAGE_SIZE) >> PGA_PAGE_SHIFT;
 	unsigned order;
 	void *addr;
 
-	if (size == 0 || nr > PGA_MAX_ORDER_PAGES)
+	if (size == 0 || nr > PGA_MAX_ORDER_PAGES || min_order >= PGA_MAX_ORDER)
 		return alloc_pages_fail(EINVAL);
 	order = nr == 1 ? 0 : pga_ilog2(nr - 1) + 1;
+	if (order < min_order)
+		order = min_order;
 	addr = pga_alloc_pages_inline(gfp, order, nid, NULL);
 	if (!addr)
 		return NULL;
@@ -491,6 +494,47 @@ pga_export void *pga_alloc_pages_exact_node(int nid, size_t size, pga_gfp_t gfp)
 		count_event(pga_current, zone, PGA_EV_PGFREE, tail);
 	}
 	return addr;
+}
+
+bool pga_exact_resize(void *addr, size_t new_size)
+{
+	unsigned long nr = (unsigned long)pga_round_up(new_size, PGA_PAGE_SIZE) >> PGA_PAGE_SHIFT;
+	unsigned long pfn;
+	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
+	struct pga_page *page = pga_pfn_to_page(zone, pfn);
+	unsigned long old = page->private_;
+	bool ok = true;
+
+	if (nr == 0 || nr > PGA_MAX_ORDER_PAGES)
+		return false;
+	if (nr == old)
+		return true;
+	pthread_mutex_lock(&zone->lock);
+	if (nr < old)
+		pga_free_pages_range_locked(zone, pfn + nr, old - nr);
+	else
+		ok = pga_claim_range_locked(zone, pfn + old, nr - old);
+	if (ok)
+		page->private_ = nr;
+	pthread_mutex_unlock(&zone->lock);
+	if (ok && nr < old)
+		count_event(pga_current, zone, PGA_EV_PGFREE, old - nr);
+	else if (ok)
+		count_event(pga_current, zone, PGA_EV_PGALLOC, nr - old);
+	return ok;
+}
+
+size_t pga_exact_size(const void *addr)
+{
+	unsigned long pfn;
+	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
+
+	return (size_t)pga_pfn_to_page(zone, pfn)->private_ << PGA_PAGE_SHIFT;
+}
+
+pga_export void *pga_alloc_pages_exact_node(int nid, size_t size, pga_gfp_t gfp)
+{
+	return pga_alloc_pages_exact_order(nid, size, 0, gfp);
 }
 
 pga_export void *pga_alloc_pages_exact(size_t size, pga_gfp_t gfp)

@@ -149,6 +149,18 @@ slow:
  * (free_hot_cold_page). Order 0 only. */
 void pga_free_cold_page(void *addr);
 
+/* alloc_pages_exact with the block at least 2^min_order pages, so that
+ * the run is aligned to PGA_PAGE_SIZE << min_order (aligned malloc). */
+void *pga_alloc_pages_exact_order(int nid, size_t size, unsigned min_order, pga_gfp_t gfp);
+
+/* Resize the exact run at addr in place to new_size bytes: shrink by
+ * freeing its tail, grow by claiming the free pages after it. Returns false
+ * (nothing changed) when the pages after it are not free. */
+bool pga_exact_resize(void *addr, size_t new_size);
+
+/* Bytes in the exact run at addr. */
+size_t pga_exact_size(const void *addr);
+
 /* Report a bad free and abort, as glibc does. */
 pga_noreturn pga_cold void pga_bad_free(const char *what, const void *addr, unsigned order);
 

@@ -160,6 +160,49 @@ struct pga_zone_stats {
  * EINVAL) when the zone does not exist. */
 int pga_zone_stats(int nid, int zone, struct pga_zone_stats *st);
 
+/*
+ * The malloc API, with glibc's semantics (alignment 16, errno ENOMEM on
+ * failure, EINVAL for a bad alignment). libpgalloc.so exports these under
+ * their standard names too (malloc, free, ...), so that preloading it or
+ * linking it replaces the C library's allocator; the pga_ names are always
+ * pgalloc's, whoever else is loaded.
+ */
+void *pga_malloc(size_t size);
+void pga_free(void *ptr);
+void *pga_calloc(size_t nmemb, size_t size);
+void *pga_realloc(void *ptr, size_t size);
+void *pga_reallocarray(void *ptr, size_t nmemb, size_t size);
+void *pga_memalign(size_t alignment, size_t size);
+int pga_posix_memalign(void **memptr, size_t alignment, size_t size);
+void *pga_aligned_alloc(size_t alignment, size_t size);
+void *pga_valloc(size_t size);
+void *pga_pvalloc(size_t size);
+size_t pga_malloc_usable_size(void *ptr);
+void pga_free_sized(void *ptr, size_t size);
+void pga_free_aligned_sized(void *ptr, size_t alignment, size_t size);
+/* malloc_trim: drain every cache, give empty slabs back, and return free
+ * memory to the kernel (madvise); 1 if memory was released. */
+int pga_malloc_trim(size_t pad);
+
+/* Is ptr the start of a live allocation pgalloc handed out? false for NULL
+ * and for memory from any other allocator. */
+int pga_owns(const void *ptr);
+
+/* What mallinfo2 reports, from pgalloc's own counters. */
+struct pga_mallinfo {
+	size_t arena;    /* bytes onlined into zones (pages pgalloc manages) */
+	size_t ordblks;  /* free blocks in the buddy lists */
+	size_t hblks;    /* huge (directly mapped) allocations */
+	size_t hblkhd;   /* bytes in huge allocations */
+	size_t uordblks; /* bytes allocated (slab objects and pages) */
+	size_t fordblks; /* bytes free in zones */
+	size_t keepcost; /* bytes in per-thread caches */
+};
+void pga_mallinfo(struct pga_mallinfo *mi);
+
+/* Allocate on a given node (-1: the caller's). */
+void *pga_malloc_node(size_t size, int nid);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@
 #include "buddy.h"
 #include "os.h"
 #include "page_alloc.h"
+#include "slab.h"
 #include "topology.h"
 
 __thread struct pga_thread *pga_current __attribute__((tls_model("initial-exec"))) =
@@ -103,19 +104,17 @@ static struct pga_thread *state_alloc(void)
 	for (int id = 0; id < pga_pgdat.nr_zones; id++)
 		for (int l = 0; l < PGA_NR_PCP_LISTS; l++)
 			pga_list_init(&t->pcp[id].lists[l]);
+	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
+		pga_list_init(&t->kc[cls].partial);
 	pthread_mutex_init(&t->lock, NULL);
 	return t;
 }
 
-/* The thread-exit destructor: give the pcp pages back, fold the events
- * into the zones, and recycle the state. */
-static void thread_detach(void *arg)
+/* Give back t's pcp pages, fold its events into the zones, unlink and
+ * recycle it. The registry lock and t->lock are held; t->lock is released. */
+static void retire_locked(struct pga_thread *t)
 {
-	struct pga_thread *t = arg;
-
-	pthread_mutex_lock(&pga_thread_registry_lock);
 	pga_list_del(&t->link);
-	pthread_mutex_lock(&t->lock);
 	pga_thread_drain_locked(t);
 	for (int id = 0; id < pga_pgdat.nr_zones; id++)
 		for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
@@ -127,6 +126,19 @@ static void thread_detach(void *arg)
 	pthread_mutex_destroy(&t->lock);
 	t->next_free = free_states;
 	free_states = t;
+}
+
+/* The thread-exit destructor: give the slabs and pcp pages back, fold the
+ * events into the zones, and recycle the state. */
+static void thread_detach(void *arg)
+{
+	struct pga_thread *t = arg;
+
+	/* Slabs first: freeing them may fill the pcp lists drained below. */
+	pga_slab_flush_thread(t);
+	pthread_mutex_lock(&pga_thread_registry_lock);
+	pthread_mutex_lock(&t->lock);
+	retire_locked(t);
 	pthread_mutex_unlock(&pga_thread_registry_lock);
 	/* Allocations from later TLS destructors go straight to the buddy
 	 * lists: attaching again would leak the new state's pages. */
@@ -200,6 +212,52 @@ pga_export unsigned long pga_drain_all_pages(void)
 	}
 	pthread_mutex_unlock(&pga_thread_registry_lock);
 	return freed;
+}
+
+void pga_thread_fork_prepare(void)
+{
+	struct pga_list *pos;
+
+	pthread_mutex_lock(&pga_thread_registry_lock);
+	pga_list_for_each(pos, &registry)
+	{
+		pthread_mutex_lock(&container_of(pos, struct pga_thread, link)->lock);
+	}
+}
+
+void pga_thread_fork_parent(void)
+{
+	struct pga_list *pos;
+
+	pga_list_for_each(pos, &registry)
+	{
+		pthread_mutex_unlock(&container_of(pos, struct pga_thread, link)->lock);
+	}
+	pthread_mutex_unlock(&pga_thread_registry_lock);
+}
+
+void pga_thread_fork_child(void)
+{
+	struct pga_list *pos, *tmp;
+	struct pga_thread *self = pga_current;
+
+	pthread_mutex_init(&pga_thread_registry_lock, NULL);
+	pga_list_for_each_safe(pos, tmp, &registry)
+	{
+		struct pga_thread *t = container_of(pos, struct pga_thread, link);
+		pthread_mutex_init(&t->lock, NULL);
+		atomic_store_explicit(&t->in_pcp, 0, memory_order_relaxed);
+		atomic_store_explicit(&t->revoked, 0, memory_order_relaxed);
+		if (t == self)
+			continue;
+		/* The thread is gone: only this one runs now, so its caches
+		 * can be taken without its cooperation. */
+		pga_slab_flush_thread(t);
+		pthread_mutex_lock(&t->lock);
+		retire_locked(t);
+	}
+	if (pga_thread_is_real(self))
+		self->tid = pga_os_gettid();
 }
 
 void pga_thread_init(void)

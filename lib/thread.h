@@ -39,6 +39,21 @@
 #include "compiler.h"
 #include "list.h"
 #include "mmzone.h"
+#include "sizeclass.h"
+
+/*
+ * One thread's cache of one size class (SLUB's kmem_cache_cpu). slab is the
+ * "cpu slab", frozen to this thread: freelist holds its free objects, used
+ * with plain loads and stores. partial holds more slabs frozen to this
+ * thread, each with objects on its own freelist. Frozen slabs receive other
+ * threads' frees on their remote stack.
+ */
+struct pga_kmem_cpu {
+	void *freelist;
+	struct pga_page *slab;
+	struct pga_list partial;
+	unsigned nr_partial;
+};
 
 struct pga_thread {
 	/* Hot: touched by the owner on every operation. */
@@ -47,6 +62,7 @@ struct pga_thread {
 	int node;            /* node of the CPU the thread last ran on */
 	unsigned refresh;    /* slow-path calls until the node is looked up again */
 	struct pga_pcp *pcp; /* [pga_pgdat.nr_zones] */
+	struct pga_kmem_cpu kc[PGA_NR_SIZE_CLASSES];
 
 	/* Cold. lock: taken by drainers, and by the owner while revoked. */
 	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
@@ -116,5 +132,12 @@ void pga_for_each_thread(void (*fn)(struct pga_thread *t, void *arg), void *arg)
 extern pthread_mutex_t pga_thread_registry_lock;
 
 void pga_thread_init(void);
+
+/* Fork: hold the registry and every thread lock across fork; in the child,
+ * reset them and give back everything the threads that did not survive
+ * held (their slabs and pcp pages). */
+void pga_thread_fork_prepare(void);
+void pga_thread_fork_parent(void);
+void pga_thread_fork_child(void);
 
 #endif /* PGA_THREAD_H */

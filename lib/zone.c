@@ -206,8 +206,8 @@ static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZO
 		if (!total)
 			break;
 		size_t bytes = total << PGA_PAGE_SHIFT;
-		/* The memory map costs 1/128 of the arena; the zone table less. */
-		size_t need = bytes + bytes / 128 + (total >> 10);
+		/* The memory map costs 1/64 of the arena; the zone table less. */
+		size_t need = bytes + bytes / 64 + (total >> 10);
 		if (need <= budget) {
 			void *p =
 			    zt == PGA_ZONE_DMA32

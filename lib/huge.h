@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * huge.h - allocations too large for the buddy allocator (above 4 MiB, or
+ * aligned beyond it): mapped directly and tracked in a hash table keyed by
+ * address, so that free, realloc and malloc_usable_size find them in O(1)
+ * and a pointer pgalloc never returned is recognised as such.
+ */
+#ifndef PGA_HUGE_H
+#define PGA_HUGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Map at least size bytes aligned to align (a power of two; <= page size
+ * means page alignment); zero-filled. NULL with errno ENOMEM on failure. */
+void *pga_huge_alloc(size_t size, size_t align);
+
+/* If p is the start of a huge allocation, unmap it and return true. */
+bool pga_huge_free(void *p);
+
+/* Usable bytes of the huge allocation starting at p, or 0 when p is not
+ * one. */
+size_t pga_huge_usable_size(const void *p);
+
+/* Resize the huge allocation p to size bytes (mremap, may move); returns
+ * the new address, or NULL with errno ENOMEM (p is then untouched). p must
+ * be a huge allocation with page alignment (not over-aligned). */
+void *pga_huge_realloc(void *p, size_t size);
+
+/* Number and total mapped bytes of live huge allocations. */
+void pga_huge_usage(uint64_t *count, uint64_t *bytes);
+
+/* Fork handlers: hold the table lock across fork. */
+void pga_huge_lock(void);
+void pga_huge_unlock(void);
+void pga_huge_reinit_lock(void);
+
+#endif /* PGA_HUGE_H */

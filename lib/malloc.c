@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: MIT
+/*
+ * malloc.c - the C allocation API on top of the slab layer, the page
+ * allocator and huge mappings, with glibc's semantics:
+ *
+ *   size <= PGA_SLAB_MAX (32 KiB)      a slab object of the size class
+ *   size <= 4 MiB (the largest block)  an alloc_pages_exact run of whole
+ *                                      pages, MOVABLE
+ *   larger, or aligned beyond 4 MiB    a huge mapping (huge.c)
+ *
+ * Every pointer is 16-byte aligned. The kind of a pointer is found from
+ * its page descriptor (PG_slab, PG_exact) or the huge table, in O(1); any
+ * other pointer is not pgalloc's and goes to the pga_foreign_* hooks.
+ */
+#include "malloc.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "os.h"
+#include "page_alloc.h"
+#include "stats.h"
+#include "topology.h"
+
+#define LARGE_MAX (PGA_PAGE_SIZE << (PGA_MAX_ORDER - 1)) /* 4 MiB */
+#define LARGE_GFP (PGA_GFP_MOVABLE | PGA_GFP_NOWARN)
+
+/*
+ * Re-entrancy: if something pgalloc calls during its own start-up allocated
+ * through malloc (it should not, but a libc may), that call is served from
+ * this small static heap instead of deadlocking on the init lock. Its
+ * objects are never freed; each carries its size in the 16 bytes before it.
+ */
+static __thread bool in_init __attribute__((tls_model("initial-exec")));
+static char bootstrap_heap[64 * 1024] pga_aligned(16);
+static _Atomic size_t bootstrap_used;
+
+static void *bootstrap_alloc(size_t size)
+{
+	size_t need = pga_round_up(size, 16) + 16;
+	size_t at = atomic_fetch_add_explicit(&bootstrap_used, need, memory_order_relaxed);
+
+	if (at + need > sizeof(bootstrap_heap) || need < size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	*(size_t *)(bootstrap_heap + at) = size;
+	return bootstrap_heap + at + 16;
+}
+
+static bool is_bootstrap(const void *p)
+{
+	return (const char *)p >= bootstrap_heap &&
+	       (const char *)p < bootstrap_heap + sizeof(bootstrap_heap);
+}
+
+static size_t bootstrap_size(const void *p)
+{
+	return *(const size_t *)((const char *)p - 16);
+}
+
+/* Initialise, and attach the thread's state; returns the thread, or NULL
+ * when the call is a re-entrant one from inside start-up. */
+static struct pga_thread *malloc_prologue(void)
+{
+	if (unlikely(!atomic_load_explicit(&pga_initialized, memory_order_acquire))) {
+		if (in_init)
+			return NULL;
+		in_init = true;
+		pga_init_slow();
+		in_init = false;
+	}
+	struct pga_thread *t = pga_current;
+	if (unlikely(t == &pga_thread_boot))
+		t = pga_thread_attach();
+	return t;
+}
+
+pga_noreturn pga_cold static void bad_pointer(const char *what, const void *p)
+{
+	struct pga_fmt f;
+
+	pga_fmt_init(&f, 2);
+	pga_fmt_str(&f, "pgalloc: ");
+	pga_fmt_str(&f, what);
+	pga_fmt_str(&f, ": ");
+	pga_fmt_hex(&f, (uintptr_t)p);
+	pga_fmt_str(&f, "\n");
+	pga_fmt_flush(&f);
+	pga_os_abort();
+}
+
+/* Defaults for a plain library: nothing else could have allocated p. */
+__attribute__((weak)) void pga_foreign_free(void *p)
+{
+	bad_pointer("free(): invalid pointer", p);
+}
+
+__attribute__((weak)) size_t pga_foreign_usable_size(void *p)
+{
+	bad_pointer("malloc_usable_size(): invalid pointer", p);
+}
+
+__attribute__((weak)) void *pga_foreign_realloc(void *p, size_t size)
+{
+	(void)size;
+	bad_pointer("realloc(): invalid pointer", p);
+}
+
+static void *large_alloc(size_t size, unsigned min_order, int nid)
+{
+	if (size <= LARGE_MAX && min_order < PGA_MAX_ORDER)
+		return pga_alloc_pages_exact_order(nid, size, min_order, LARGE_GFP);
+	return pga_huge_alloc(size, PGA_PAGE_SIZE << min_order);
+}
+
+static void *small_alloc(struct pga_thread *t, unsigned cls)
+{
+	struct pga_kmem_cpu *c = &t->kc[cls];
+	void *obj = c->freelist;
+
+	if (likely(obj)) {
+		c->freelist = *(void **)obj;
+		return obj;
+	}
+	return pga_slab_alloc_slow(t, cls);
+}
+
+void *pga_malloc_slow(size_t size)
+{
+	struct pga_thread *t = malloc_prologue();
+
+	if (unlikely(!t))
+		return bootstrap_alloc(size);
+	if (size <= PGA_SLAB_MAX)
+		return small_alloc(t, pga_size_to_class(size));
+	if (size <= LARGE_MAX)
+		return pga_alloc_pages_exact_order(-1, size, 0, LARGE_GFP);
+	return pga_huge_alloc(size, PGA_PAGE_SIZE);
+}
+
+pga_export void *pga_malloc(size_t size)
+{
+	return pga_malloc_inline(size);
+}
+
+pga_export void *pga_malloc_node(size_t size, int nid)
+{
+	if (!malloc_prologue())
+		return bootstrap_alloc(size);
+	if (nid < 0)
+		return pga_malloc(size);
+	if (nid >= pga_pgdat.nr_nodes) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size <= PGA_SLAB_MAX)
+		return pga_slab_alloc_node(pga_size_to_class(size), nid);
+	return large_alloc(size, 0, nid);
+}
+
+/* What a pointer is; found in O(1). */
+enum ptr_kind { PTR_NULL, PTR_SLAB, PTR_EXACT, PTR_HUGE, PTR_BOOTSTRAP, PTR_FOREIGN };
+
+struct ptr_info {
+	enum ptr_kind kind;
+	struct pga_zone *zone;
+	struct pga_page *page; /* the slab or run head */
+	size_t usable;
+};
+
+/* Classify p; a pointer into pgalloc's zones that is not the start of a
+ * live block is reported and aborts (what: the calling function). */
+static struct ptr_info classify(void *p, const char *what)
+{
+	struct ptr_info pi = {.kind = PTR_FOREIGN};
+	unsigned long pfn;
+
+	if (!p) {
+		pi.kind = PTR_NULL;
+		return pi;
+	}
+	pi.zone = pga_addr_to_zone(p, &pfn);
+	if (!pi.zone) {
+		if (is_bootstrap(p)) {
+			pi.kind = PTR_BOOTSTRAP;
+			pi.usable = bootstrap_size(p);
+		} else if ((pi.usable = pga_huge_usable_size(p)) != 0) {
+			pi.kind = PTR_HUGE;
+		}
+		return pi;
+	}
+	struct pga_page *page = pga_pfn_to_page(pi.zone, pfn);
+	if (page->flags & PGA_PG_TAIL)
+		page -= page->private_;
+	pi.page = page;
+	if (page->flags == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
+		pi.kind = PTR_SLAB;
+		pi.usable = pga_size_classes[page->slab_class].size;
+		return pi;
+	}
+	if (page->flags == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
+	    p == pga_page_address(pi.zone, page)) {
+		pi.kind = PTR_EXACT;
+		pi.usable = (size_t)page->private_ << PGA_PAGE_SHIFT;
+		return pi;
+	}
+	if (page->flags & (PGA_PG_BUDDY | PGA_PG_PCP))
+		bad_pointer("double free or use of a freed pointer", p);
+	bad_pointer(what, p);
+}
+
+void pga_free_slow(void *p)
+{
+	struct ptr_info pi = classify(p, "free(): invalid pointer");
+
+	switch (pi.kind) {
+	case PTR_NULL:
+	case PTR_BOOTSTRAP:
+		return;
+	case PTR_SLAB: {
+		struct pga_thread *t = pga_current;
+		if (t == &pga_thread_boot && atomic_load(&pga_initialized))
+			t = pga_thread_attach();
+		pga_slab_free_slow(t, pi.zone, pi.page, p);
+		return;
+	}
+	case PTR_EXACT:
+		pga_free_pages_exact(p, pi.usable);
+		return;
+	case PTR_HUGE:
+		pga_huge_free(p);
+		return;
+	case PTR_FOREIGN:
+		pga_foreign_free(p);
+		return;
+	}
+}
+
+pga_export void pga_free(void *p)
+{
+	pga_free_inline(p);
+}
+
+pga_export void pga_free_sized(void *p, size_t size)
+{
+	(void)size;
+	pga_free_inline(p);
+}
+
+pga_export void pga_free_aligned_sized(void *p, size_t alignment, size_t size)
+{
+	(void)alignment;
+	(void)size;
+	pga_free_inline(p);
+}
+
+pga_export size_t pga_malloc_usable_size(void *p)
+{
+	struct ptr_info pi = classify(p, "malloc_usable_size(): invalid pointer");
+
+	if (pi.kind == PTR_FOREIGN)
+		return pga_foreign_usable_size(p);
+	return pi.kind == PTR_NULL ? 0 : pi.usable;
+}
+
+pga_export int pga_owns(const void *p)
+{
+	unsigned long pfn;
+	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
+
+	if (!zone)
+		return p && pga_huge_usable_size(p) != 0;
+	struct pga_page *page = pga_pfn_to_page(zone, pfn);
+	if (page->flags & PGA_PG_TAIL)
+		page -= page->private_;
+	if (page->flags == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
+		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
+		uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pga_page_address(zone, page));
+		return pga_obj_index(sc, off) * sc->size == off;
+	}
+	return page->flags == (PGA_PG_ALLOC | PGA_PG_EXACT) && p == pga_page_address(zone, page);
+}
+
+static bool mul_overflows(size_t a, size_t b, size_t *out)
+{
+	return __builtin_mul_overflow(a, b, out);
+}
+
+pga_export void *pga_calloc(size_t nmemb, size_t size)
+{
+	size_t bytes;
+
+	if (mul_overflows(nmemb, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = pga_malloc_inline(bytes);
+	if (p) {
+		/* Huge mappings are fresh from the kernel, already zero. */
+		unsigned long pfn;
+		if (pga_addr_to_zone(p, &pfn) || is_bootstrap(p))
+			memset(p, 0, bytes);
+	}
+	return p;
+}
+
+/* Move p (usable bytes old_usable) to a new allocation of size bytes. */
+static void *realloc_move(void *p, size_t old_usable, size_t size)
+{
+	void *q = pga_malloc_inline(size);
+
+	if (!q)
+		return NULL;
+	memcpy(q, p, old_usable < size ? old_usable : size);
+	pga_free_inline(p);
+	return q;
+}
+
+pga_export void *pga_realloc(void *p, size_t size)
+{
+	struct ptr_info pi = classify(p, "realloc(): invalid pointer");
+
+	switch (pi.kind) {
+	case PTR_NULL:
+		return pga_malloc_inline(size);
+	case PTR_FOREIGN:
+		return pga_foreign_realloc(p, size);
+	default:
+		break;
+	}
+	/* glibc frees and returns NULL for realloc(p, 0). */
+	if (size == 0) {
+		pga_free_inline(p);
+		return NULL;
+	}
+	switch (pi.kind) {
+	case PTR_SLAB:
+		/* In place while the request still fits and would not fit a
+		 * class half the size. */
+		if (size <= pi.usable && (size > pi.usable / 2 || pi.usable <= 16))
+			return p;
+		break;
+	case PTR_EXACT:
+		/* Shrink by freeing the tail, grow by taking the free pages
+		 * after the run; move when the size leaves the page range. */
+		if (size > PGA_SLAB_MAX && size <= LARGE_MAX && pga_exact_resize(p, size))
+			return p;
+		break;
+	case PTR_HUGE:
+		if (size > LARGE_MAX)
+			return pga_huge_realloc(p, size);
+		break;
+	default:
+		break;
+	}
+	return realloc_move(p, pi.usable, size);
+}
+
+pga_export void *pga_reallocarray(void *p, size_t nmemb, size_t size)
+{
+	size_t bytes;
+
+	if (mul_overflows(nmemb, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return pga_realloc(p, bytes);
+}
+
+/*
+ * Aligned allocation. Up to a page: a size class whose size is a multiple
+ * of the alignment (slabs are page aligned, so every object of it is
+ * aligned). Up to 4 MiB: an exact run on a block of at least the
+ * alignment's order. Beyond: a huge mapping.
+ */
+static void *aligned_alloc_internal(size_t alignment, size_t size)
+{
+	if (alignment <= PGA_QUANTUM)
+		return pga_malloc_inline(size);
+	struct pga_thread *t = malloc_prologue();
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (size > SIZE_MAX - alignment) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (alignment <= PGA_PAGE_SIZE && size <= PGA_SLAB_MAX) {
+		size_t want = pga_round_up(size ? size : 1, alignment);
+		for (unsigned cls = want <= PGA_SLAB_MAX ? pga_size_to_class(want)
+							 : PGA_NR_SIZE_CLASSES;
+		     cls < PGA_NR_SIZE_CLASSES; cls++)
+			if (pga_size_classes[cls].size % alignment == 0)
+				return small_alloc(t, cls);
+	}
+	unsigned order = alignment <= PGA_PAGE_SIZE
+				 ? 0
+				 : pga_ilog2(alignment) - PGA_PAGE_SHIFT;
+	if (size <= LARGE_MAX && order < PGA_MAX_ORDER)
+		return pga_alloc_pages_exact_order(-1, size ? size : 1, order, LARGE_GFP);
+	return pga_huge_alloc(size ? size : 1, alignment);
+}
+
+static bool is_power_of_two(size_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+pga_export void *pga_memalign(size_t alignment, size_t size)
+{
+	/* glibc rounds a non-power-of-two alignment up. */
+	if (!is_power_of_two(alignment)) {
+		if (alignment > SIZE_MAX / 2 + 1) {
+			errno = EINVAL;
+			return NULL;
+		}
+		alignment = alignment <= 1 ? 1 : (size_t)1 << (pga_ilog2(alignment) + 1);
+	}
+	return aligned_alloc_internal(alignment, size);
+}
+
+pga_export int pga_posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	if (!is_power_of_two(alignment) || alignment % sizeof(void *))
+		return EINVAL;
+	int saved = errno;
+	void *p = aligned_alloc_internal(alignment, size);
+	if (!p)
+		return ENOMEM;
+	errno = saved;
+	*memptr = p;
+	return 0;
+}
+
+pga_export void *pga_aligned_alloc(size_t alignment, size_t size)
+{
+	if (!is_power_of_two(alignment)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned_alloc_internal(alignment, size);
+}
+
+pga_export void *pga_valloc(size_t size)
+{
+	return aligned_alloc_internal(PGA_PAGE_SIZE, size);
+}
+
+pga_export void *pga_pvalloc(size_t size)
+{
+	if (size > SIZE_MAX - PGA_PAGE_SIZE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned_alloc_internal(PGA_PAGE_SIZE, pga_round_up(size ? size : 1, PGA_PAGE_SIZE));
+}
+
+/* Return the memory of free buddy blocks to the kernel. Under the zone lock
+ * so that no block is handed out while its pages are dropped; the lists
+ * link descriptors, so nothing in the blocks is needed afterwards. */
+static unsigned long release_free_blocks(void)
+{
+	unsigned long pages = 0;
+
+	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
+		struct pga_zone *zone = pga_pgdat.zones[id];
+		pthread_mutex_lock(&zone->lock);
+		for (unsigned o = 2; o < PGA_MAX_ORDER; o++) {
+			for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
+				struct pga_list *pos;
+				pga_list_for_each(pos, &zone->free_area[o].free_list[mt])
+				{
+					struct pga_page *page =
+						container_of(pos, struct pga_page, lru);
+					pga_os_discard(pga_page_address(zone, page),
+						       PGA_PAGE_SIZE << o);
+					pages += 1UL << o;
+				}
+			}
+		}
+		pthread_mutex_unlock(&zone->lock);
+	}
+	return pages;
+}
+
+pga_export int pga_malloc_trim(size_t pad)
+{
+	(void)pad;
+	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+		return 0;
+	struct pga_thread *t = pga_current;
+	if (pga_thread_is_real(t))
+		pga_slab_flush_thread(t);
+	unsigned long freed = pga_slab_shrink();
+	freed += pga_drain_all_pages();
+	return release_free_blocks() + freed > 0;
+}
+
+pga_export void pga_mallinfo(struct pga_mallinfo *mi)
+{
+	uint64_t slab_used = 0, slab_bytes = 0, huge_count = 0, huge_bytes = 0;
+	uint64_t managed = 0, free_pages = 0, pcp = 0, blocks = 0;
+
+	memset(mi, 0, sizeof(*mi));
+	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+		return;
+	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
+		struct pga_zone *zone = pga_pgdat.zones[id];
+		managed += atomic_load_explicit(&zone->managed_pages, memory_order_relaxed);
+		free_pages += pga_zone_free_pages(zone);
+		pcp += pga_zone_pcp_pages(zone);
+		for (unsigned o = 0; o < PGA_MAX_ORDER; o++)
+			blocks += pga_nr_free(&zone->free_area[o]);
+	}
+	pga_slab_usage(&slab_used, &slab_bytes);
+	pga_huge_usage(&huge_count, &huge_bytes);
+	uint64_t page_used = (managed - free_pages - pcp) << PGA_PAGE_SHIFT;
+	mi->arena = (size_t)(managed << PGA_PAGE_SHIFT);
+	mi->ordblks = (size_t)blocks;
+	mi->hblks = (size_t)huge_count;
+	mi->hblkhd = (size_t)huge_bytes;
+	mi->uordblks = (size_t)(page_used - (slab_bytes < page_used ? slab_bytes : 0) + slab_used);
+	mi->fordblks = (size_t)(mi->arena - mi->uordblks);
+	mi->keepcost = (size_t)(pcp << PGA_PAGE_SHIFT);
+}
+
+void pga_fork_prepare(void)
+{
+	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+		return;
+	pga_huge_lock();
+	pga_slab_lock_all();
+	pga_thread_fork_prepare();
+	for (int id = 0; id < pga_pgdat.nr_zones; id++)
+		pthread_mutex_lock(&pga_pgdat.zones[id]->lock);
+}
+
+void pga_fork_parent(void)
+{
+	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+		return;
+	for (int id = 0; id < pga_pgdat.nr_zones; id++)
+		pthread_mutex_unlock(&pga_pgdat.zones[id]->lock);
+	pga_thread_fork_parent();
+	pga_slab_unlock_all();
+	pga_huge_unlock();
+}
+
+void pga_fork_child(void)
+{
+	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+		return;
+	for (int id = 0; id < pga_pgdat.nr_zones; id++)
+		pthread_mutex_init(&pga_pgdat.zones[id]->lock, NULL);
+	pga_slab_reinit_locks();
+	pga_huge_reinit_lock();
+	/* Last: it flushes the caches of the threads the fork left behind,
+	 * which takes the locks reset above. */
+	pga_thread_fork_child();
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * malloc.h - the malloc layer: small requests from the slab caches, large
+ * ones (up to the largest buddy block) as alloc_pages_exact runs, huge ones
+ * mapped directly (huge.h). The inline fast paths here are what the preload
+ * shim exports as malloc and free.
+ */
+#ifndef PGA_MALLOC_H
+#define PGA_MALLOC_H
+
+#include "huge.h"
+#include "mmzone.h"
+#include "sizeclass.h"
+#include "slab.h"
+#include "thread.h"
+
+void *pga_malloc_slow(size_t size);
+void pga_free_slow(void *p);
+
+/*
+ * Pointers pgalloc never handed out (not in a zone, not a huge mapping).
+ * The preload shim defines these to forward them to the C library's own
+ * allocator; the weak defaults in malloc.c, used when pgalloc is linked as
+ * a plain library, report an invalid pointer and abort.
+ */
+void pga_foreign_free(void *p);
+size_t pga_foreign_usable_size(void *p);
+void *pga_foreign_realloc(void *p, size_t size);
+
+/* malloc: a small request pops the calling thread's cpu freelist; anything
+ * else (a first call, an empty freelist, a large size) goes out of line. */
+static pga_always_inline void *pga_malloc_inline(size_t size)
+{
+	if (likely(size <= PGA_SLAB_MAX)) {
+		struct pga_kmem_cpu *c = &pga_current->kc[pga_size_to_class(size)];
+		void *obj = c->freelist;
+		if (likely(obj)) {
+			c->freelist = *(void **)obj;
+			return obj;
+		}
+	}
+	return pga_malloc_slow(size);
+}
+
+/*
+ * free: an object of the calling thread's cpu slab goes back on its
+ * freelist. The checks that make this safe are folded into the one branch:
+ * the pointer lies in a zone, its page heads a slab (or is a tail of one),
+ * the slab is this thread's cpu slab, the pointer is the start of an object
+ * and not the object freed last (the cheap double-free check).
+ */
+static pga_always_inline void pga_free_inline(void *p)
+{
+	unsigned long pfn;
+	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
+
+	if (likely(zone)) {
+		struct pga_page *page = pga_pfn_to_page(zone, pfn);
+		if (page->flags & PGA_PG_TAIL)
+			page -= page->private_;
+		struct pga_kmem_cpu *c = &pga_current->kc[page->slab_class];
+		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
+		uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pga_slab_address(zone, page));
+		if (likely(page == c->slab && pga_obj_index(sc, off) * sc->size == off &&
+			   p != c->freelist)) {
+			*(void **)p = c->freelist;
+			c->freelist = p;
+			return;
+		}
+	}
+	pga_free_slow(p);
+}
+
+/* Fork: pga_fork_prepare takes every lock of pgalloc, in lock order;
+ * pga_fork_parent releases them; pga_fork_child resets them and gives back
+ * the caches of the threads that did not survive the fork. */
+void pga_fork_prepare(void);
+void pga_fork_parent(void);
+void pga_fork_child(void);
+
+#endif /* PGA_MALLOC_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sizeclass.h - the one size-class spec of the slab layer; every table is
+ * built from it by pga_sizeclass_init().
+ *
+ * Spec. Sizes are multiples of PGA_QUANTUM (16 bytes, malloc's alignment).
+ * Up to 128 bytes every multiple of 16 is a class: 16, 32, ..., 128. Above
+ * 128, each doubling (2^p, 2^(p+1)] is cut into four classes:
+ * 2^p + k * 2^(p-2) for k = 1..4, up to PGA_SLAB_MAX (32 KiB):
+ *
+ *   16 32 48 64 80 96 112 128 | 160 192 224 256 | 320 384 448 512 | ...
+ *   ... | 20480 24576 28672 32768
+ *
+ * 40 classes. Internal waste (class size - request) / class size is below
+ * 20% for every request above 16 bytes: the worst case is one byte past a
+ * class boundary, e.g. 129 -> 160 (19.4%), and falls to 12.5% within the
+ * 16-byte steps above 64.
+ *
+ * Slab size per class: the smallest 2^order pages holding at least 8
+ * objects with at most 1/8 of the slab left over at its end.
+ */
+#ifndef PGA_SIZECLASS_H
+#define PGA_SIZECLASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+#define PGA_QUANTUM         16u
+#define PGA_SLAB_MAX        32768u /* the largest slab class */
+#define PGA_NR_SIZE_CLASSES 40u
+#define PGA_SMALL_LOOKUP_MAX 1024u /* sizes up to here are looked up in a table */
+
+struct pga_sizeclass {
+	uint32_t size;     /* object size in bytes */
+	uint64_t recip;    /* ceil(2^40 / size): offset / size by a multiply */
+	uint16_t objects;  /* objects per slab */
+	uint8_t order;     /* slab order */
+};
+
+extern struct pga_sizeclass pga_size_classes[PGA_NR_SIZE_CLASSES];
+extern uint8_t pga_size_class_small[PGA_SMALL_LOOKUP_MAX / PGA_QUANTUM + 1];
+
+/* Class of a request of size bytes, size <= PGA_SLAB_MAX (0 is a 1-byte
+ * request). The table covers small sizes; above, four classes per doubling
+ * are counted from the top bit of size - 1. */
+static inline unsigned pga_size_to_class(size_t size)
+{
+	if (likely(size <= PGA_SMALL_LOOKUP_MAX))
+		return pga_size_class_small[(size + PGA_QUANTUM - 1) / PGA_QUANTUM];
+	size_t s = size - 1;
+	unsigned p = pga_ilog2(s);
+	return 8u + (p - 7u) * 4u + (unsigned)((s >> (p - 2u)) & 3u);
+}
+
+/* Index of the object holding byte offset off of a slab: off / size by a
+ * multiply. Exact for off < 2^20: the error of the rounded reciprocal stays
+ * below 2^-20, far under the 1/size gap to the next integer (slabs are at
+ * most 256 KiB). */
+static inline uint32_t pga_obj_index(const struct pga_sizeclass *sc, uint32_t off)
+{
+	return (uint32_t)(((uint64_t)off * sc->recip) >> 40);
+}
+
+/* Build the tables from the spec. Idempotent. */
+void pga_sizeclass_init(void);
+
+#endif /* PGA_SIZECLASS_H */

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: MIT
+/*
+ * slab.c - small objects, after the kernel's mm/slub.c. See slab.h for the
+ * slab states and who owns what.
+ *
+ * Per size class and node there is a list of partial slabs behind a lock
+ * (kmem_cache_node). Each thread keeps, per class, a cpu slab whose free
+ * objects it pops with plain loads and stores, and a few more slabs frozen
+ * to it (its partial list, SLUB's cpu partial), taken from the node list
+ * several at a time under one lock hold.
+ *
+ * A free by the owner of a frozen slab is plain; a free into a slab frozen
+ * to another thread is one CAS onto the slab's remote stack, which the owner
+ * takes whole when its freelist runs dry; a free into a slab frozen to no
+ * one takes the node list lock, which is also where a slab changes lists.
+ * A slab whose last object comes back is freed to the page allocator once
+ * the node already keeps MIN_PARTIAL partial slabs.
+ */
+#include "slab.h"
+
+#include <errno.h>
+
+#include "fmt.h"
+#include "os.h"
+#include "page_alloc.h"
+#include "topology.h"
+
+#define CPU_PARTIAL 4 /* slabs a thread may hold frozen per class, besides its cpu slab */
+#define MIN_PARTIAL 5 /* empty slabs a node keeps per class before freeing them */
+
+/* kmem_cache_node: the partial slabs of one class on one node. */
+struct kmem_node {
+	pthread_mutex_t lock;
+	struct pga_list partial;    /* unfrozen slabs with free objects; under lock */
+	unsigned long nr_partial;   /* under lock */
+	_Atomic unsigned long nr_slabs; /* all slabs of this class on this node */
+} pga_aligned(PGA_CACHELINE);
+
+static struct kmem_node kmem_nodes[PGA_MAX_NUMNODES][PGA_NR_SIZE_CLASSES];
+
+static inline struct kmem_node *slab_kmem_node(const struct pga_page *slab)
+{
+	return &kmem_nodes[slab->slab_node][slab->slab_class];
+}
+
+static inline void *slab_address(const struct pga_page *slab)
+{
+	unsigned long pfn;
+	const struct pga_zone *zone = pga_page_to_zone(slab, &pfn);
+
+	return pga_pfn_to_addr(zone, pfn);
+}
+
+static inline void *freelist_next(const void *obj)
+{
+	return *(void *const *)obj;
+}
+
+static inline void freelist_push(void **head, void *obj)
+{
+	*(void **)obj = *head;
+	*head = obj;
+}
+
+pga_noreturn pga_cold static void bad_object_free(const char *what, const void *obj,
+						  const struct pga_page *slab)
+{
+	struct pga_fmt f;
+
+	pga_fmt_init(&f, 2);
+	pga_fmt_str(&f, "pgalloc: ");
+	pga_fmt_str(&f, what);
+	pga_fmt_str(&f, ": ");
+	pga_fmt_hex(&f, (uintptr_t)obj);
+	pga_fmt_str(&f, " (size class ");
+	pga_fmt_u64(&f, pga_size_classes[slab->slab_class].size, 0);
+	pga_fmt_str(&f, ")\n");
+	pga_fmt_flush(&f);
+	pga_os_abort();
+}
+
+/* A new slab from the page allocator, unfrozen, every object free. The
+ * objects are linked in address order, so a fresh slab is handed out
+ * sequentially. */
+static struct pga_page *new_slab(unsigned cls, int nid)
+{
+	const struct pga_sizeclass *sc = &pga_size_classes[cls];
+	void *addr = pga_alloc_pages_node(nid, PGA_GFP_NOWARN, sc->order);
+	unsigned long pfn;
+
+	if (!addr)
+		return NULL;
+	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
+	struct pga_page *slab = pga_pfn_to_page(zone, pfn);
+
+	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
+		slab[i].flags = PGA_PG_TAIL;
+		slab[i].private_ = i;
+	}
+	char *obj = addr;
+	for (unsigned i = 0; i + 1 < sc->objects; i++, obj += sc->size)
+		*(void **)obj = obj + sc->size;
+	*(void **)obj = NULL;
+
+	slab->flags = PGA_PG_ALLOC | PGA_PG_SLAB;
+	slab->slab_class = (uint8_t)cls;
+	slab->slab_node = (uint8_t)zone->node;
+	slab->freelist = addr;
+	slab->inuse = 0;
+	slab->objects = sc->objects;
+	atomic_store_explicit(&slab->remote, 0, memory_order_relaxed);
+	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+	atomic_fetch_add_explicit(&slab_kmem_node(slab)->nr_slabs, 1, memory_order_relaxed);
+	return slab;
+}
+
+/* Give an empty, unlisted, unfrozen slab back to the page allocator. */
+static void discard_slab(struct pga_page *slab)
+{
+	const struct pga_sizeclass *sc = &pga_size_classes[slab->slab_class];
+	void *addr = slab_address(slab);
+
+	atomic_fetch_sub_explicit(&slab_kmem_node(slab)->nr_slabs, 1, memory_order_relaxed);
+	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
+		slab[i].flags = 0;
+		slab[i].private_ = 0;
+	}
+	slab->flags = PGA_PG_ALLOC;
+	slab->slab_class = 0;
+	slab->slab_node = 0;
+	slab->freelist = NULL;
+	slab->inuse = slab->objects = 0;
+	pga_free_pages(addr, sc->order);
+}
+
+/* Freeze slab to t; the caller holds the node lock or is the only one who
+ * knows the slab. remote is 0 for an unfrozen slab. */
+static void freeze_slab(struct pga_thread *t, struct pga_page *slab)
+{
+	PGA_BUG_ON(atomic_load_explicit(&slab->remote, memory_order_relaxed) != 0);
+	atomic_store_explicit(&slab->remote, PGA_SLAB_FROZEN, memory_order_relaxed);
+	atomic_store_explicit(&slab->owner, t, memory_order_relaxed);
+}
+
+/* Take the objects other threads freed into a slab frozen to us. */
+static void *take_remote(struct pga_page *slab)
+{
+	uintptr_t w = atomic_exchange_explicit(&slab->remote, PGA_SLAB_FROZEN, memory_order_acquire);
+
+	return (void *)(w & ~PGA_SLAB_FROZEN);
+}
+
+/*
+ * deactivate_slab: unfreeze a slab frozen to the calling thread, with
+ * extra, objects from the thread's cpu freelist, going back to it. The
+ * remote stack is emptied and the frozen bit cleared in one CAS under the
+ * node lock, so a concurrent free either lands on remote before (and is
+ * collected here) or finds the slab unfrozen and queues on the lock.
+ */
+static void deactivate_slab(struct pga_page *slab, void *extra)
+{
+	struct kmem_node *n = slab_kmem_node(slab);
+	unsigned back = 0;
+
+	while (extra) {
+		void *next = freelist_next(extra);
+		freelist_push(&slab->freelist, extra);
+		extra = next;
+		back++;
+	}
+	slab->inuse = (uint16_t)(slab->inuse - back);
+
+	pthread_mutex_lock(&n->lock);
+	uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&slab->remote, &w, 0, memory_order_acquire,
+						      memory_order_relaxed))
+		;
+	void *remote = (void *)(w & ~PGA_SLAB_FROZEN);
+	back = 0;
+	while (remote) {
+		void *next = freelist_next(remote);
+		freelist_push(&slab->freelist, remote);
+		remote = next;
+		back++;
+	}
+	slab->inuse = (uint16_t)(slab->inuse - back);
+	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+
+	if (slab->inuse == 0 && n->nr_partial >= MIN_PARTIAL) {
+		pthread_mutex_unlock(&n->lock);
+		discard_slab(slab);
+		return;
+	}
+	if (slab->freelist) {
+		pga_list_add_tail(&slab->lru, &n->partial);
+		n->nr_partial++;
+	}
+	pthread_mutex_unlock(&n->lock);
+}
+
+/* get_partial_node: freeze up to CPU_PARTIAL + 1 partial slabs of the
+ * node to t, onto its partial list, in one lock hold. */
+static unsigned get_partial_node(struct pga_thread *t, struct pga_kmem_cpu *c, unsigned cls,
+				 int nid)
+{
+	struct kmem_node *n = &kmem_nodes[nid][cls];
+	unsigned got = 0;
+
+	if (!n->nr_partial) /* racy peek: an empty list is common */
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	while (got < CPU_PARTIAL + 1 && !pga_list_empty(&n->partial)) {
+		struct pga_page *slab = container_of(n->partial.next, struct pga_page, lru);
+		pga_list_del(&slab->lru);
+		n->nr_partial--;
+		freeze_slab(t, slab);
+		pga_list_add_tail(&slab->lru, &c->partial);
+		c->nr_partial++;
+		got++;
+	}
+	pthread_mutex_unlock(&n->lock);
+	return got;
+}
+
+/* Make slab, frozen to t, its cpu slab: every free object moves to the
+ * cpu freelist, and the slab counts them all as in use. */
+static void set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
+{
+	void *remote = take_remote(slab);
+	void *list = slab->freelist;
+
+	/* Append the remote objects to the slab's own freelist. */
+	if (remote) {
+		void *tail = remote;
+		while (freelist_next(tail))
+			tail = freelist_next(tail);
+		*(void **)tail = list;
+		list = remote;
+	}
+	slab->freelist = NULL;
+	slab->inuse = slab->objects;
+	c->slab = slab;
+	c->freelist = list;
+}
+
+/* The locked path for threads without caches (before attach, after exit)
+ * and for node-specific requests: one object from a node's partial slab. */
+static void *alloc_locked(unsigned cls, int nid)
+{
+	struct kmem_node *n = &kmem_nodes[nid][cls];
+	struct pga_page *fresh = NULL;
+	void *obj;
+
+	for (;;) {
+		pthread_mutex_lock(&n->lock);
+		if (fresh) {
+			pga_list_add(&fresh->lru, &n->partial);
+			n->nr_partial++;
+			fresh = NULL;
+		}
+		if (!pga_list_empty(&n->partial))
+			break;
+		pthread_mutex_unlock(&n->lock);
+		fresh = new_slab(cls, nid);
+		if (!fresh) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		/* The page allocator may have fallen back to another node. */
+		n = slab_kmem_node(fresh);
+	}
+	struct pga_page *slab = container_of(n->partial.next, struct pga_page, lru);
+	obj = slab->freelist;
+	slab->freelist = freelist_next(obj);
+	slab->inuse++;
+	if (!slab->freelist) {
+		pga_list_del(&slab->lru);
+		n->nr_partial--;
+	}
+	pthread_mutex_unlock(&n->lock);
+	return obj;
+}
+
+void *pga_slab_alloc_node(unsigned cls, int nid)
+{
+	return alloc_locked(cls, nid);
+}
+
+void *pga_slab_alloc_slow(struct pga_thread *t, unsigned cls)
+{
+	if (!pga_thread_is_real(t))
+		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
+
+	struct pga_kmem_cpu *c = &t->kc[cls];
+	while (!c->freelist) {
+		struct pga_page *slab = c->slab;
+		if (slab) {
+			/* Other threads' frees are the cheapest refill. */
+			c->freelist = take_remote(slab);
+			if (c->freelist)
+				break;
+			/* Exhausted: the slab leaves the thread, full. */
+			c->slab = NULL;
+			deactivate_slab(slab, NULL);
+		}
+		if (!pga_list_empty(&c->partial)) {
+			slab = container_of(c->partial.next, struct pga_page, lru);
+			pga_list_del(&slab->lru);
+			c->nr_partial--;
+			set_cpu_slab(c, slab);
+			continue;
+		}
+		if (get_partial_node(t, c, cls, t->node))
+			continue;
+		slab = new_slab(cls, t->node);
+		if (!slab) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		freeze_slab(t, slab);
+		set_cpu_slab(c, slab);
+	}
+	void *obj = c->freelist;
+	c->freelist = freelist_next(obj);
+	return obj;
+}
+
+/* Check that obj is the start of an object of slab. */
+static void check_object(const struct pga_zone *zone, const struct pga_page *slab, const void *obj)
+{
+	const struct pga_sizeclass *sc = &pga_size_classes[slab->slab_class];
+	uint32_t off = (uint32_t)((uintptr_t)obj - (uintptr_t)pga_slab_address(zone, slab));
+	uint32_t idx = pga_obj_index(sc, off);
+
+	if (idx * sc->size != off || idx >= slab->objects)
+		bad_object_free("free of a pointer inside an object", obj, slab);
+}
+
+void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_page *slab,
+			void *obj)
+{
+	check_object(zone, slab, obj);
+
+	/* Frozen to us: plain. */
+	if (pga_thread_is_real(t) &&
+	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
+		struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
+		void **head = slab == c->slab ? &c->freelist : &slab->freelist;
+		if (obj == *head)
+			bad_object_free("double free", obj, slab);
+		freelist_push(head, obj);
+		if (slab != c->slab)
+			slab->inuse--;
+		return;
+	}
+
+	for (;;) {
+		/* Frozen to another thread: one CAS onto its remote stack. */
+		uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
+		while (w & PGA_SLAB_FROZEN) {
+			if ((void *)(w & ~PGA_SLAB_FROZEN) == obj)
+				bad_object_free("double free", obj, slab);
+			*(void **)obj = (void *)(w & ~PGA_SLAB_FROZEN);
+			if (atomic_compare_exchange_weak_explicit(&slab->remote, &w,
+								  (uintptr_t)obj | PGA_SLAB_FROZEN,
+								  memory_order_release,
+								  memory_order_relaxed))
+				return;
+		}
+
+		/* Frozen to no one: under the node lock, where it cannot be
+		 * frozen meanwhile. */
+		struct kmem_node *n = slab_kmem_node(slab);
+		pthread_mutex_lock(&n->lock);
+		if (atomic_load_explicit(&slab->remote, memory_order_relaxed) & PGA_SLAB_FROZEN) {
+			pthread_mutex_unlock(&n->lock);
+			continue;
+		}
+		if (obj == slab->freelist || slab->inuse == 0) {
+			pthread_mutex_unlock(&n->lock);
+			bad_object_free("double free", obj, slab);
+		}
+		bool was_full = slab->freelist == NULL;
+		freelist_push(&slab->freelist, obj);
+		slab->inuse--;
+		if (was_full) {
+			pga_list_add_tail(&slab->lru, &n->partial);
+			n->nr_partial++;
+		} else if (slab->inuse == 0 && n->nr_partial > MIN_PARTIAL) {
+			pga_list_del(&slab->lru);
+			n->nr_partial--;
+			pthread_mutex_unlock(&n->lock);
+			discard_slab(slab);
+			return;
+		}
+		pthread_mutex_unlock(&n->lock);
+		return;
+	}
+}
+
+void pga_slab_flush_thread(struct pga_thread *t)
+{
+	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
+		struct pga_kmem_cpu *c = &t->kc[cls];
+		if (c->slab) {
+			struct pga_page *slab = c->slab;
+			void *list = c->freelist;
+			c->slab = NULL;
+			c->freelist = NULL;
+			deactivate_slab(slab, list);
+		}
+		while (c->partial.next && !pga_list_empty(&c->partial)) {
+			struct pga_page *slab = container_of(c->partial.next, struct pga_page, lru);
+			pga_list_del(&slab->lru);
+			c->nr_partial--;
+			deactivate_slab(slab, NULL);
+		}
+	}
+}
+
+unsigned long pga_slab_shrink(void)
+{
+	unsigned long pages = 0;
+
+	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
+			struct kmem_node *n = &kmem_nodes[nid][cls];
+			struct pga_list empty, *pos, *tmp;
+
+			pga_list_init(&empty);
+			pthread_mutex_lock(&n->lock);
+			pga_list_for_each_safe(pos, tmp, &n->partial)
+			{
+				struct pga_page *slab = container_of(pos, struct pga_page, lru);
+				if (slab->inuse == 0) {
+					pga_list_move(&slab->lru, &empty);
+					n->nr_partial--;
+				}
+			}
+			pthread_mutex_unlock(&n->lock);
+			pga_list_for_each_safe(pos, tmp, &empty)
+			{
+				struct pga_page *slab = container_of(pos, struct pga_page, lru);
+				pga_list_del(&slab->lru);
+				pages += 1UL << pga_size_classes[cls].order;
+				discard_slab(slab);
+			}
+		}
+	}
+	return pages;
+}
+
+void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes)
+{
+	uint64_t used = 0, total = 0;
+
+	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
+			const struct pga_sizeclass *sc = &pga_size_classes[cls];
+			struct kmem_node *n = &kmem_nodes[nid][cls];
+			uint64_t slabs = atomic_load_explicit(&n->nr_slabs, memory_order_relaxed);
+			uint64_t free_objs = 0;
+			struct pga_list *pos;
+
+			pthread_mutex_lock(&n->lock);
+			pga_list_for_each(pos, &n->partial)
+			{
+				struct pga_page *slab = container_of(pos, struct pga_page, lru);
+				free_objs += (uint64_t)(slab->objects - slab->inuse);
+			}
+			pthread_mutex_unlock(&n->lock);
+			total += slabs * (PGA_PAGE_SIZE << sc->order);
+			used += (slabs * sc->objects - free_objs) * sc->size;
+		}
+	}
+	*used_bytes = used;
+	*slab_bytes = total;
+}
+
+void pga_slab_lock_all(void)
+{
+	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++)
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
+			pthread_mutex_lock(&kmem_nodes[nid][cls].lock);
+}
+
+void pga_slab_unlock_all(void)
+{
+	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++)
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
+			pthread_mutex_unlock(&kmem_nodes[nid][cls].lock);
+}
+
+void pga_slab_reinit_locks(void)
+{
+	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++)
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
+			pthread_mutex_init(&kmem_nodes[nid][cls].lock, NULL);
+}
+
+void pga_slab_init(void)
+{
+	pga_sizeclass_init();
+	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
+			pthread_mutex_init(&kmem_nodes[nid][cls].lock, NULL);
+			pga_list_init(&kmem_nodes[nid][cls].partial);
+		}
+	}
+}
