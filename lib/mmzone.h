@@ -213,7 +213,7 @@ struct pga_zone {
  */
 struct pga_zonelist {
 	int nr_zones;
-	struct pga_zone *zones[PGA_MAX_ZONES];
+	struct pga_zone *zones[256]; /* by id; NULL past nr_zones (0xff: no zone) */
 	_Atomic uint64_t zlc_full[PGA_ZONELIST_WORDS];
 	_Atomic uint64_t zlc_last_zap_ms;
 };
@@ -243,7 +243,7 @@ struct pga_pgdat {
 	bool membarrier;  /* remote pcp drains can run at once */
 	pga_nodemask_t cpuset_mems;
 	struct pga_arena arenas[PGA_NR_ZONES];
-	struct pga_zone *zones[PGA_MAX_ZONES];
+	struct pga_zone *zones[256]; /* by id; NULL past nr_zones (0xff: no zone) */
 	struct pga_fast_zone fast[PGA_MAX_NUMNODES][PGA_NR_ZONES];
 	struct pga_node nodes[PGA_MAX_NUMNODES];
 };
@@ -317,27 +317,34 @@ static inline void pga_nr_free_add(struct pga_free_area *area, long n)
 	                      memory_order_relaxed);
 }
 
+/* The zone of pfn in arena ar, or NULL when pfn lies outside it. Blocks
+ * of an arena that belong to no zone map to id 0xff, whose zones[] entry
+ * is NULL. */
+static inline struct pga_zone *pga_arena_zone(const struct pga_arena *ar, unsigned long pfn)
+{
+	return pfn < ar->nr_pages ? pga_pgdat.zones[ar->block_zone[pfn >> (PGA_MAX_ORDER - 1)]]
+				  : NULL;
+}
+
 /*
  * Find the zone and pfn of the page holding addr: O(1), two range checks
- * and a table lookup. Returns NULL for memory pgalloc does not manage.
+ * and a table lookup, NORMAL first since it holds nearly every page.
+ * Returns NULL for memory pgalloc does not manage.
  */
 static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long *pfn)
 {
 	uintptr_t a = (uintptr_t)addr;
+	const struct pga_arena *ar = &pga_pgdat.arenas[PGA_ZONE_NORMAL];
+	unsigned long p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
 
-	/* NORMAL first: it holds nearly every page. */
-	for (int i = PGA_NR_ZONES - 1; i >= 0; i--) {
-		const struct pga_arena *ar = &pga_pgdat.arenas[i];
-		unsigned long p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
-		if (p < ar->nr_pages) {
-			unsigned id = ar->block_zone[p >> (PGA_MAX_ORDER - 1)];
-			if (id == 0xff)
-				return NULL;
-			*pfn = p;
-			return pga_pgdat.zones[id];
-		}
+	if (likely(p < ar->nr_pages)) {
+		*pfn = p;
+		return pga_pgdat.zones[ar->block_zone[p >> (PGA_MAX_ORDER - 1)]];
 	}
-	return NULL;
+	ar = &pga_pgdat.arenas[PGA_ZONE_DMA32];
+	p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
+	*pfn = p;
+	return pga_arena_zone(ar, p);
 }
 
 /* The zone and pfn of a descriptor: which arena's memory map holds it. */
@@ -348,7 +355,7 @@ static inline struct pga_zone *pga_page_to_zone(const struct pga_page *page, uns
 		unsigned long p = (unsigned long)(page - ar->mem_map);
 		if (p < ar->nr_pages) {
 			*pfn = p;
-			return pga_pgdat.zones[ar->block_zone[p >> (PGA_MAX_ORDER - 1)]];
+			return pga_arena_zone(ar, p);
 		}
 	}
 	return NULL;
