@@ -29,7 +29,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <string.h>
 
 #include "compiler.h"
 #include "os.h"
@@ -271,9 +270,9 @@ size_t pga_huge_usable_size(const void *p)
  * While in flight the allocation is not in the table; only a caller racing
  * with its own realloc (a bug in any allocator) could notice.
  *
- * An over-aligned allocation may grow or shrink only in place, since a
- * move keeps just page alignment; when it cannot grow in place it is
- * copied into a fresh mapping of the same alignment.
+ * An over-aligned allocation keeps its alignment: a plain mremap may move
+ * it to any page, so it is resized in place or its pages are moved into an
+ * aligned reservation; either way nothing is copied.
  */
 void *pga_huge_realloc(void *p, size_t size)
 {
@@ -282,7 +281,6 @@ void *pga_huge_realloc(void *p, size_t size)
 	struct huge_entry *e;
 	void *q;
 	bool ok;
-	int saved_errno;
 
 	if (!len) {
 		errno = ENOMEM;
@@ -303,11 +301,11 @@ void *pga_huge_realloc(void *p, size_t size)
 	huge.reserved++;
 	pthread_mutex_unlock(&huge.lock);
 
-	saved_errno = errno;
 	if (align <= PGA_PAGE_SIZE)
 		q = pga_os_remap(p, old_len, len);
 	else
-		q = pga_os_resize_inplace(p, old_len, len) ? p : NULL;
+		q = pga_os_remap_aligned(p, old_len, len, align);
+	PGA_BUG_ON((uintptr_t)q & (align - 1));
 
 	pthread_mutex_lock(&huge.lock);
 	huge.reserved--;
@@ -316,21 +314,8 @@ void *pga_huge_realloc(void *p, size_t size)
 	       : table_insert((uintptr_t)p, size_shift);
 	pthread_mutex_unlock(&huge.lock);
 	PGA_CHECK(ok);
-	if (q)
-		return q;
-	if (align <= PGA_PAGE_SIZE) {
-		errno = ENOMEM;
-		return NULL;
-	}
-
-	/* Over-aligned and no room to grow in place: copy. The failed mremap
-	 * is no failure of ours, so it must not leave its errno behind. */
-	errno = saved_errno;
-	q = pga_huge_alloc(size, align);
 	if (!q)
-		return NULL;
-	memcpy(q, p, old_len < size ? old_len : size);
-	pga_huge_free(p);
+		errno = ENOMEM;
 	return q;
 }
 

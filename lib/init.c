@@ -114,8 +114,10 @@ void pga_init_slow(void)
 	pga_fail_init();
 	pga_slab_init();
 	pga_thread_init();
-	if (pga_opts.stats_print)
+	if (pga_opts.stats_print) {
+		pga_stats_keep_stderr();
 		atexit(stats_at_exit);
+	}
 	atomic_store_explicit(&pga_initialized, 1, memory_order_release);
 	pthread_mutex_unlock(&init_lock);
 }

@@ -12,7 +12,7 @@
  * its page descriptor (PG_slab, PG_exact) or the huge table, in O(1); any
  * other pointer is not pgalloc's and goes to the pga_foreign_* hooks.
  */
-#include "malloc.h"
+#include "malloc_layer.h"
 
 #include <errno.h>
 #include <string.h>

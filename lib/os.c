@@ -144,9 +144,32 @@ void *pga_os_remap(void *old, size_t old_size, size_t new_size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-bool pga_os_resize_inplace(void *addr, size_t old_size, size_t new_size)
+void *pga_os_remap_aligned(void *old, size_t old_size, size_t new_size, size_t align)
 {
-	return mremap(addr, old_size, new_size, 0) != MAP_FAILED;
+	int saved = errno;
+	void *dst, *p;
+
+	if (mremap(old, old_size, new_size, 0) != MAP_FAILED) {
+		errno = saved; /* a success must not leave the probe's errno */
+		return old;
+	}
+	/*
+	 * Reserve the destination first: MREMAP_FIXED replaces whatever is
+	 * mapped there, and only a range we hold cannot be another thread's
+	 * by the time the pages land.
+	 */
+	dst = pga_os_reserve(new_size, align);
+	if (!dst)
+		return NULL;
+	p = mremap(old, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	if (p == MAP_FAILED) {
+		saved = errno;
+		munmap(dst, new_size);
+		errno = saved;
+		return NULL;
+	}
+	errno = saved;
+	return p;
 }
 
 /* Sum of mapped address space from /proc/self/statm (first field, pages). */
@@ -251,6 +274,11 @@ bool pga_os_membarrier_init(void)
 void pga_os_membarrier(void)
 {
 	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+
+int pga_os_dup_cloexec(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 void pga_os_log(const char *msg, size_t len)

@@ -61,10 +61,14 @@ void pga_os_unmap(void *addr, size_t size);
  */
 void *pga_os_remap(void *old, size_t old_size, size_t new_size);
 
-/* Resize like pga_os_remap, but never move: returns false (the mapping is
- * then untouched) when the pages after it are not free. Shrinking always
- * succeeds short of the kernel running out of memory for its own records. */
-bool pga_os_resize_inplace(void *addr, size_t old_size, size_t new_size);
+/*
+ * Resize like pga_os_remap, but keep the mapping aligned to align (a power
+ * of two above the page size): resize in place when the pages after it are
+ * free (shrinking always is), otherwise move the pages into a fresh aligned
+ * reservation (mremap with MREMAP_FIXED). Either way nothing is copied.
+ * Returns the new address, or NULL on failure (old mapping untouched).
+ */
+void *pga_os_remap_aligned(void *old, size_t old_size, size_t new_size, size_t align);
 
 /* The soft RLIMIT_AS minus the address space already mapped, or SIZE_MAX
  * when there is no limit. */
@@ -100,6 +104,9 @@ void pga_os_sleep_us(unsigned us);
  */
 bool pga_os_membarrier_init(void);
 void pga_os_membarrier(void);
+
+/* A duplicate of fd, close-on-exec, or -1. */
+int pga_os_dup_cloexec(int fd);
 
 /* Print a message on stderr with write(2). */
 void pga_os_log(const char *msg, size_t len);

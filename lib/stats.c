@@ -22,6 +22,7 @@
 #include <errno.h>
 
 #include "fmt.h"
+#include "os.h"
 #include "page_alloc.h"
 
 /* The kernel caps its walk of one free list (pagetypeinfo_showfree_print)
@@ -688,12 +689,24 @@ pga_export int pga_stats_print(int fd, unsigned what)
 	return 0;
 }
 
+/* A copy of stderr taken at start-up: programs such as coreutils close
+ * fd 2 in their own exit handler, which runs before this one. */
+static int stats_fd = 2;
+
+void pga_stats_keep_stderr(void)
+{
+	int fd = pga_os_dup_cloexec(2);
+
+	if (fd >= 0)
+		stats_fd = fd;
+}
+
 void pga_stats_atexit(void)
 {
 	/* Exit must not change errno-visible state or fail: errors on stderr
 	 * have nowhere to be reported. */
 	int saved = errno;
 
-	pga_stats_print(2, 0);
+	pga_stats_print(stats_fd, 0);
 	errno = saved;
 }

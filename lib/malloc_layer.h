@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * malloc.h - the malloc layer: small requests from the slab caches, large
+ * malloc_layer.h - the malloc layer: small requests from the slab caches, large
  * ones (up to the largest buddy block) as alloc_pages_exact runs, huge ones
  * mapped directly (huge.h). The inline fast paths here are what the preload
  * shim exports as malloc and free.
  */
-#ifndef PGA_MALLOC_H
-#define PGA_MALLOC_H
+#ifndef PGA_MALLOC_LAYER_H
+#define PGA_MALLOC_LAYER_H
 
 #include "huge.h"
 #include "mmzone.h"
@@ -78,4 +78,4 @@ void pga_fork_prepare(void);
 void pga_fork_parent(void);
 void pga_fork_child(void);
 
-#endif /* PGA_MALLOC_H */
+#endif /* PGA_MALLOC_LAYER_H */

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/*
+ * malloc.c - the C allocation API under the C library's names, for
+ * libpgalloc.so. Preloading the library (LD_PRELOAD) or linking it replaces
+ * the C library's allocator for the whole process: every malloc, the C
+ * library's own included, lands here.
+ *
+ * malloc and free are the inline fast paths of lib/malloc_layer.h, compiled into
+ * the exported functions themselves; everything else forwards to the pga_
+ * function of the same name. Within the library those calls bind directly
+ * (-Bsymbolic-functions), with no PLT hop.
+ *
+ * Rules for this file, because it runs inside every allocation of the
+ * process: no stdio (except malloc_info, which writes to the caller's FILE),
+ * nothing at load time that could allocate, and errno left alone except
+ * where the C API sets it.
+ */
+#define _GNU_SOURCE
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* By path, not through -Ilib: lib/ holds headers that must not be found by name alone. */
+#include "../lib/fmt.h"
+#include "../lib/malloc_layer.h"
+#include "../lib/pgalloc.h"
+
+/*
+ * Declarations the C library's headers may lack: free_sized and
+ * free_aligned_sized are C23 (glibc 2.43), mallinfo2 is glibc 2.33. The
+ * build defines PGA_NO_MALLINFO2 when <malloc.h> has no struct mallinfo2; this
+ * one has glibc's layout.
+ */
+void free_sized(void *ptr, size_t size);
+void free_aligned_sized(void *ptr, size_t alignment, size_t size);
+#ifdef PGA_NO_MALLINFO2
+struct mallinfo2 {
+	size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks,
+	    keepcost;
+};
+struct mallinfo2 mallinfo2(void);
+#endif
+
+/* ---- malloc and free: the fast paths, inline ---- */
+
+pga_export void *malloc(size_t size)
+{
+	return pga_malloc_inline(size);
+}
+
+pga_export void free(void *ptr)
+{
+	pga_free_inline(ptr);
+}
+
+/* ---- the rest of the API: pgalloc's own functions ---- */
+
+pga_export void *calloc(size_t nmemb, size_t size)
+{
+	return pga_calloc(nmemb, size);
+}
+
+pga_export void *realloc(void *ptr, size_t size)
+{
+	return pga_realloc(ptr, size);
+}
+
+pga_export void *reallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	return pga_reallocarray(ptr, nmemb, size);
+}
+
+pga_export void *memalign(size_t alignment, size_t size)
+{
+	return pga_memalign(alignment, size);
+}
+
+pga_export int posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	return pga_posix_memalign(memptr, alignment, size);
+}
+
+pga_export void *aligned_alloc(size_t alignment, size_t size)
+{
+	return pga_aligned_alloc(alignment, size);
+}
+
+pga_export void *valloc(size_t size)
+{
+	return pga_valloc(size);
+}
+
+pga_export void *pvalloc(size_t size)
+{
+	return pga_pvalloc(size);
+}
+
+pga_export size_t malloc_usable_size(void *ptr)
+{
+	return pga_malloc_usable_size(ptr);
+}
+
+pga_export void free_sized(void *ptr, size_t size)
+{
+	pga_free_sized(ptr, size);
+}
+
+pga_export void free_aligned_sized(void *ptr, size_t alignment, size_t size)
+{
+	pga_free_aligned_sized(ptr, alignment, size);
+}
+
+pga_export int malloc_trim(size_t pad)
+{
+	return pga_malloc_trim(pad);
+}
+
+/* ---- introspection: glibc's interfaces over pgalloc's counters ---- */
+
+pga_export struct mallinfo2 mallinfo2(void)
+{
+	struct pga_mallinfo pm;
+	struct mallinfo2 mi;
+
+	pga_mallinfo(&pm);
+	memset(&mi, 0, sizeof(mi));
+	mi.arena = pm.arena;
+	mi.ordblks = pm.ordblks;
+	mi.hblks = pm.hblks;
+	mi.hblkhd = pm.hblkhd;
+	mi.uordblks = pm.uordblks;
+	mi.fordblks = pm.fordblks;
+	mi.keepcost = pm.keepcost;
+	return mi;
+}
+
+/* mallinfo's fields are int; glibc lets large values wrap, which turns a
+ * 3 GiB heap into a negative number. Here they saturate at INT_MAX. */
+static int mallinfo_int(size_t v)
+{
+	return v > INT_MAX ? INT_MAX : (int)v;
+}
+
+pga_export struct mallinfo mallinfo(void)
+{
+	struct mallinfo2 m2 = mallinfo2();
+	struct mallinfo mi;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.arena = mallinfo_int(m2.arena);
+	mi.ordblks = mallinfo_int(m2.ordblks);
+	mi.hblks = mallinfo_int(m2.hblks);
+	mi.hblkhd = mallinfo_int(m2.hblkhd);
+	mi.uordblks = mallinfo_int(m2.uordblks);
+	mi.fordblks = mallinfo_int(m2.fordblks);
+	mi.keepcost = mallinfo_int(m2.keepcost);
+	return mi;
+}
+
+/*
+ * mallopt: the parameters glibc knows are accepted (return 1) so that
+ * programs tuning glibc keep working, but have no effect: they describe
+ * glibc's arenas, bins and mmap threshold, which pgalloc does not have.
+ * pgalloc is tuned with PGALLOC_CONF. Anything else returns 0, as glibc
+ * does for an unknown parameter.
+ */
+pga_export int mallopt(int param, int value)
+{
+	(void)value;
+	switch (param) {
+	case M_MXFAST:
+	case M_TRIM_THRESHOLD:
+	case M_TOP_PAD:
+	case M_MMAP_THRESHOLD:
+	case M_MMAP_MAX:
+	case M_CHECK_ACTION:
+	case M_PERTURB:
+	case M_ARENA_TEST:
+	case M_ARENA_MAX:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void stats_line(struct pga_fmt *f, const char *label, uint64_t v)
+{
+	pga_fmt_str(f, label);
+	pga_fmt_u64(f, v, 10);
+	pga_fmt_char(f, '\n');
+}
+
+/*
+ * malloc_stats: glibc's report on stderr, written with write(2). pgalloc is
+ * one arena; "system bytes" are the pages onlined into its zones, and the
+ * "max mmap" lines give the current huge (directly mapped) allocations, as
+ * no peak is kept.
+ */
+pga_export void malloc_stats(void)
+{
+	int saved = errno;
+	struct pga_mallinfo mi;
+	struct pga_fmt f;
+
+	pga_mallinfo(&mi);
+	pga_fmt_init(&f, 2);
+	pga_fmt_str(&f, "Arena 0:\n");
+	stats_line(&f, "system bytes     = ", mi.arena);
+	stats_line(&f, "in use bytes     = ", mi.uordblks);
+	pga_fmt_str(&f, "Total (incl. mmap):\n");
+	stats_line(&f, "system bytes     = ", (uint64_t)mi.arena + mi.hblkhd);
+	stats_line(&f, "in use bytes     = ", (uint64_t)mi.uordblks + mi.hblkhd);
+	stats_line(&f, "max mmap regions = ", mi.hblks);
+	stats_line(&f, "max mmap bytes   = ", mi.hblkhd);
+	pga_fmt_flush(&f);
+	errno = saved;
+}
+
+/* One node's figures for malloc_info, summed over its zones. */
+struct heap_info {
+	unsigned long nr_free[PGA_MAX_ORDER]; /* free buddy blocks per order */
+	unsigned long blocks;                 /* free buddy blocks, all orders */
+	unsigned long free_pages;             /* pages in those blocks */
+	unsigned long pcp_pages;              /* pages in per-thread caches */
+	unsigned long managed_pages;          /* pages onlined into the zones */
+	unsigned long spanned_pages;          /* pages reserved for the zones */
+};
+
+static void heap_info_add(struct heap_info *h, const struct pga_zone_stats *st)
+{
+	for (int o = 0; o < PGA_MAX_ORDER; o++) {
+		h->nr_free[o] += st->nr_free[o];
+		h->blocks += st->nr_free[o];
+	}
+	h->free_pages += st->free;
+	h->pcp_pages += st->pcp;
+	h->managed_pages += st->managed;
+	h->spanned_pages += st->spanned;
+}
+
+/* The <total>, <system> and <aspace> elements, per heap and overall. */
+static void heap_info_print(FILE *fp, const struct heap_info *h)
+{
+	fprintf(fp, "<total type=\"fast\" count=\"%lu\" size=\"%lu\"/>\n", h->pcp_pages,
+	        h->pcp_pages * PGA_PAGE_SIZE);
+	fprintf(fp, "<total type=\"rest\" count=\"%lu\" size=\"%lu\"/>\n", h->blocks,
+	        h->free_pages * PGA_PAGE_SIZE);
+}
+
+static void heap_system_print(FILE *fp, const struct heap_info *h)
+{
+	/* Zones only grow (memory is onlined, never offlined): the current
+	 * size is also the peak. */
+	fprintf(fp, "<system type=\"current\" size=\"%lu\"/>\n", h->managed_pages * PGA_PAGE_SIZE);
+	fprintf(fp, "<system type=\"max\" size=\"%lu\"/>\n", h->managed_pages * PGA_PAGE_SIZE);
+	fprintf(fp, "<aspace type=\"total\" size=\"%lu\"/>\n", h->spanned_pages * PGA_PAGE_SIZE);
+	fprintf(fp, "<aspace type=\"mprotect\" size=\"%lu\"/>\n", h->managed_pages * PGA_PAGE_SIZE);
+}
+
+/*
+ * malloc_info: glibc's XML, one <heap> per NUMA node. <sizes> lists the free
+ * buddy blocks by size (from = to = the block size of an order); "fast" is
+ * the pages held in per-thread caches (glibc: fastbins), "rest" the free
+ * buddy blocks; "system" is the memory onlined into the node's zones,
+ * "aspace" total the address space reserved for them. stdio is fine here:
+ * the caller handed us its FILE, and no pgalloc lock is held while writing.
+ */
+pga_export int malloc_info(int options, FILE *fp)
+{
+	struct heap_info all;
+	struct pga_mallinfo mi;
+	int nodes = pga_num_nodes();
+
+	if (options != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&all, 0, sizeof(all));
+	fputs("<malloc version=\"1\">\n", fp);
+	for (int nid = 0; nid < nodes; nid++) {
+		struct heap_info h;
+		struct pga_zone_stats st;
+
+		memset(&h, 0, sizeof(h));
+		for (int zt = 0; zt < PGA_NR_ZONES; zt++) {
+			if (pga_zone_stats(nid, zt, &st) == 0) {
+				heap_info_add(&h, &st);
+				heap_info_add(&all, &st);
+			}
+		}
+		fprintf(fp, "<heap nr=\"%d\">\n<sizes>\n", nid);
+		for (int o = 0; o < PGA_MAX_ORDER; o++) {
+			unsigned long bytes = PGA_PAGE_SIZE << o;
+
+			if (h.nr_free[o])
+				fprintf(fp,
+				        "  <size from=\"%lu\" to=\"%lu\" total=\"%lu\" "
+				        "count=\"%lu\"/>\n",
+				        bytes, bytes, h.nr_free[o] * bytes, h.nr_free[o]);
+		}
+		fputs("</sizes>\n", fp);
+		heap_info_print(fp, &h);
+		heap_system_print(fp, &h);
+		fputs("</heap>\n", fp);
+	}
+	pga_mallinfo(&mi);
+	heap_info_print(fp, &all);
+	fprintf(fp, "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n", mi.hblks, mi.hblkhd);
+	heap_system_print(fp, &all);
+	fputs("</malloc>\n", fp);
+	return 0;
+}
+
+/*
+ * ---- pointers pgalloc never handed out ----
+ *
+ * They come from the C library's allocator: memory it handed out before
+ * pgalloc was loaded (dlopen), or through its __libc_ names. pgalloc's
+ * free, realloc and malloc_usable_size pass them here, and they go back
+ * where they came from. glibc exports its allocator as __libc_free and
+ * __libc_realloc; the references are weak so that the library still loads
+ * on a C library without them, which is then looked up with dlsym (and
+ * without that either, a foreign pointer is leaked rather than crashed on).
+ * dlsym runs only when such a pointer first shows up, never at load time.
+ */
+extern void __libc_free(void *ptr) __attribute__((weak));
+extern void *__libc_realloc(void *ptr, size_t size) __attribute__((weak));
+
+/* The C library's definition of name, found after this library; NULL when
+ * there is none or dlsym finds our own (self). */
+static void *libc_symbol(const char *name, void *self)
+{
+	void *sym = dlsym(RTLD_NEXT, name);
+
+	return sym == self ? NULL : sym;
+}
+
+typedef void free_fn(void *);
+typedef void *realloc_fn(void *, size_t);
+typedef size_t usable_size_fn(void *);
+
+static _Atomic(free_fn *) libc_free_fn;
+static _Atomic(realloc_fn *) libc_realloc_fn;
+static _Atomic(usable_size_fn *) libc_usable_size_fn;
+
+void pga_foreign_free(void *p)
+{
+	if (__libc_free) {
+		__libc_free(p);
+		return;
+	}
+	free_fn *fn = atomic_load_explicit(&libc_free_fn, memory_order_acquire);
+	if (!fn) {
+		fn = (free_fn *)libc_symbol("free", (void *)free);
+		atomic_store_explicit(&libc_free_fn, fn, memory_order_release);
+	}
+	if (fn)
+		fn(p);
+}
+
+void *pga_foreign_realloc(void *p, size_t size)
+{
+	if (__libc_realloc)
+		return __libc_realloc(p, size);
+	realloc_fn *fn = atomic_load_explicit(&libc_realloc_fn, memory_order_acquire);
+	if (!fn) {
+		fn = (realloc_fn *)libc_symbol("realloc", (void *)realloc);
+		atomic_store_explicit(&libc_realloc_fn, fn, memory_order_release);
+	}
+	if (!fn) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return fn(p, size);
+}
+
+size_t pga_foreign_usable_size(void *p)
+{
+	usable_size_fn *fn = atomic_load_explicit(&libc_usable_size_fn, memory_order_acquire);
+
+	if (!fn) {
+		fn =
+		    (usable_size_fn *)libc_symbol("malloc_usable_size", (void *)malloc_usable_size);
+		atomic_store_explicit(&libc_usable_size_fn, fn, memory_order_release);
+	}
+	return fn ? fn(p) : 0;
+}
+
+/* ---- load time ---- */
+
+/*
+ * Fork handlers, registered once when the library is loaded, so that the
+ * child of a multi-threaded parent finds every pgalloc lock free. They are
+ * registered before those of anything loaded later, so pgalloc's prepare
+ * handler runs after theirs (prepare handlers run in reverse order), and
+ * handlers that allocate still can. glibc's pthread_atfork does not
+ * allocate; nothing else happens here, and pgalloc itself starts at the
+ * first allocation.
+ */
+__attribute__((constructor)) static void preload_init(void)
+{
+	if (pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) != 0)
+		pga_log("pthread_atfork failed: a child of a multi-threaded fork may deadlock",
+		        NULL, NULL);
+}
