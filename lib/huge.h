@@ -23,9 +23,9 @@ bool pga_huge_free(void *p);
  * one. */
 size_t pga_huge_usable_size(const void *p);
 
-/* Resize the huge allocation p to size bytes (mremap, may move); returns
- * the new address, or NULL with errno ENOMEM (p is then untouched). p must
- * be a huge allocation with page alignment (not over-aligned). */
+/* Resize the huge allocation p to size bytes (mremap, may move; an
+ * over-aligned block keeps its alignment); returns the new address, or NULL
+ * with errno ENOMEM (p is then untouched). */
 void *pga_huge_realloc(void *p, size_t size);
 
 /* Number and total mapped bytes of live huge allocations. */

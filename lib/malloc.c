@@ -278,7 +278,8 @@ pga_export int pga_owns(const void *p)
 	if (page->flags == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
 		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
 		uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pga_page_address(zone, page));
-		return pga_obj_index(sc, off) * sc->size == off;
+		uint32_t idx = pga_obj_index(sc, off);
+		return idx * sc->size == off && idx < page->objects;
 	}
 	return page->flags == (PGA_PG_ALLOC | PGA_PG_EXACT) && p == pga_page_address(zone, page);
 }
@@ -522,7 +523,9 @@ pga_export void pga_mallinfo(struct pga_mallinfo *mi)
 	mi->ordblks = (size_t)blocks;
 	mi->hblks = (size_t)huge_count;
 	mi->hblkhd = (size_t)huge_bytes;
-	mi->uordblks = (size_t)(page_used - (slab_bytes < page_used ? slab_bytes : 0) + slab_used);
+	/* Slab pages count by the objects in them, not in full. */
+	uint64_t slab_pages = slab_bytes < page_used ? slab_bytes : page_used;
+	mi->uordblks = (size_t)(page_used - slab_pages + slab_used);
 	mi->fordblks = (size_t)(mi->arena - mi->uordblks);
 	mi->keepcost = (size_t)(pcp << PGA_PAGE_SHIFT);
 }

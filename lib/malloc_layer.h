@@ -46,8 +46,8 @@ static pga_always_inline void *pga_malloc_inline(size_t size)
  * free: an object of the calling thread's cpu slab goes back on its
  * freelist. The checks that make this safe are folded into the one branch:
  * the pointer lies in a zone, its page heads a slab (or is a tail of one),
- * the slab is this thread's cpu slab, the pointer is the start of an object
- * and not the object freed last (the cheap double-free check).
+ * the slab is this thread's cpu slab, the pointer is the start of one of its
+ * objects and not the object freed last (the cheap double-free check).
  */
 static pga_always_inline void pga_free_inline(void *p)
 {
@@ -61,7 +61,8 @@ static pga_always_inline void pga_free_inline(void *p)
 		struct pga_kmem_cpu *c = &pga_current->kc[page->slab_class];
 		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
 		uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pga_slab_address(zone, page));
-		if (likely(page == c->slab && pga_obj_index(sc, off) * sc->size == off &&
+		uint32_t idx = pga_obj_index(sc, off);
+		if (likely(page == c->slab && idx * sc->size == off && idx < page->objects &&
 			   p != c->freelist)) {
 			*(void **)p = c->freelist;
 			c->freelist = p;
