@@ -1,7 +1,10 @@
 # shellcheck shell=bash
-# Helpers shared by scripts/test and scripts/run. Source it; do not run it.
+# Helpers shared by scripts/test, scripts/run and scripts/callgrind-malloc.
+# Source it; do not run it.
 #
-#   pga_ensure_deps            install the build dependencies that are missing
+#   pga_ensure_deps            install the build dependencies that are missing,
+#                              and the programs the preload tests run
+#   pga_ensure_pkgs PKG...     install the Debian packages PKG... that are missing
 #   pga_build_opts NAME        the meson options of build directory NAME
 #   pga_build DIR OPTS...      configure DIR if needed, then compile it
 
@@ -9,7 +12,13 @@
 PGA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Debian packages needed to build, test and run pgalloc.
-PGA_DEPS=(meson ninja-build pkg-config gcc clang libnuma-dev numactl valgrind)
+PGA_DEPS=(meson ninja-build pkg-config gcc g++ clang libnuma-dev numactl valgrind python3)
+
+# The other programs the preload tests (tests/preload/) run under LD_PRELOAD
+# (python3 and gcc are above). Installed with the rest when possible; without
+# them (not root, no apt) those tests skip rather than the whole suite
+# failing.
+PGA_TEST_DEPS=(sqlite3 git coreutils binutils)
 
 pga_log() {
 	printf '%s\n' "$*" >&2
@@ -22,25 +31,24 @@ pga_pkg_installed() {
 	[[ $status == *" ok installed" ]]
 }
 
-# Install whatever in PGA_DEPS is missing. Needs root, and apt-get, when
-# something is missing; returns 1 (after saying why) when it cannot install.
-pga_ensure_deps() {
-	local missing=() pkg
-	if ! command -v dpkg-query >/dev/null 2>&1; then
-		# Not a Debian system: check for the tools themselves instead.
-		local tool
-		for tool in meson ninja pkg-config cc; do
-			command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-		done
-		if ((${#missing[@]})); then
-			pga_log "missing tools: ${missing[*]} (install them with your package manager)"
-			return 1
-		fi
-		return 0
-	fi
-	for pkg in "${PGA_DEPS[@]}"; do
-		pga_pkg_installed "$pkg" || missing+=("$pkg")
+# The packages among $1... that are not installed, one per line.
+pga_missing_pkgs() {
+	local pkg
+	for pkg in "$@"; do
+		pga_pkg_installed "$pkg" || printf '%s\n' "$pkg"
 	done
+}
+
+# Install the Debian packages $1... that are missing. Needs root, and
+# apt-get, when something is missing; returns 1 (after saying why) when it
+# cannot install.
+pga_ensure_pkgs() {
+	local missing=()
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		pga_log "not a Debian system: cannot check for packages: $*"
+		return 1
+	fi
+	mapfile -t missing < <(pga_missing_pkgs "$@")
 	((${#missing[@]})) || return 0
 	if [[ $(id -u) -ne 0 ]]; then
 		pga_log "missing packages: ${missing[*]}"
@@ -54,6 +62,42 @@ pga_ensure_deps() {
 		pga_log "could not install: ${missing[*]}"
 		return 1
 	fi
+}
+
+# Install whatever in PGA_DEPS is missing, and PGA_TEST_DEPS with them when
+# possible (the tests that need a program still missing skip). Returns 1
+# (after saying why) when a build dependency is missing and cannot be
+# installed.
+pga_ensure_deps() {
+	local missing=() optional=()
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		# Not a Debian system: check for the tools themselves instead.
+		local tool
+		for tool in meson ninja pkg-config cc; do
+			command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+		done
+		if ((${#missing[@]})); then
+			pga_log "missing tools: ${missing[*]} (install them with your package manager)"
+			return 1
+		fi
+		return 0
+	fi
+	mapfile -t missing < <(pga_missing_pkgs "${PGA_DEPS[@]}")
+	mapfile -t optional < <(pga_missing_pkgs "${PGA_TEST_DEPS[@]}")
+	((${#missing[@]} + ${#optional[@]})) || return 0
+	if [[ $(id -u) -ne 0 ]]; then
+		if ((${#optional[@]})); then
+			pga_log "not installed: ${optional[*]} (the preload tests that run them skip)"
+		fi
+		((${#missing[@]} == 0)) || pga_ensure_pkgs "${missing[@]}"
+		return
+	fi
+	pga_ensure_pkgs "${missing[@]}" "${optional[@]}" && return 0
+	# One apt-get run for everything failed: what is required alone.
+	if ((${#missing[@]})); then
+		pga_ensure_pkgs "${missing[@]}" || return 1
+	fi
+	pga_log "the preload tests that need what is missing skip"
 }
 
 # The meson options of each build directory the scripts use.
