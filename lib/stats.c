@@ -286,6 +286,13 @@ static void out_str(struct out *o, const char *s)
 	pga_fmt_str(&o->f, s);
 }
 
+/* A label and its value, the shape of most /proc lines. */
+static void out_kv(struct out *o, const char *label, uint64_t v)
+{
+	out_str(o, label);
+	out_u64(o, v, 0);
+}
+
 /* "name value\n", the /proc/vmstat and numastat line. */
 static void out_name_value(struct out *o, const char *name, uint64_t v)
 {
@@ -391,8 +398,7 @@ static void print_pagetypeinfo_node(struct out *o, struct pga_node *node)
 	out_str(o, "Page block order: ");
 	pga_fmt_i64(&o->f, PGA_PAGEBLOCK_ORDER, 0);
 	out_eol(o);
-	out_str(o, "Pages per block:  ");
-	out_u64(o, PGA_PAGEBLOCK_PAGES, 0);
+	out_kv(o, "Pages per block:  ", PGA_PAGEBLOCK_PAGES);
 	out_eol(o);
 	out_eol(o);
 
@@ -515,21 +521,14 @@ static void print_zoneinfo_zone(struct out *o, struct pga_zone *zone)
 
 	zone_snapshot(zone, &st);
 	out_node_zone(o, zone);
-	out_str(o, "\n  pages free     ");
-	out_u64(o, st.free, 0);
-	out_str(o, "\n        min      ");
-	out_u64(o, st.watermark_min, 0);
-	out_str(o, "\n        low      ");
-	out_u64(o, st.watermark_low, 0);
-	out_str(o, "\n        high     ");
-	out_u64(o, st.watermark_high, 0);
-	out_str(o, "\n        spanned  ");
-	out_u64(o, st.spanned, 0);
+	out_kv(o, "\n  pages free     ", st.free);
+	out_kv(o, "\n        min      ", st.watermark_min);
+	out_kv(o, "\n        low      ", st.watermark_low);
+	out_kv(o, "\n        high     ", st.watermark_high);
+	out_kv(o, "\n        spanned  ", st.spanned);
 	/* Pages become present as sections are onlined: present == managed. */
-	out_str(o, "\n        present  ");
-	out_u64(o, st.managed, 0);
-	out_str(o, "\n        managed  ");
-	out_u64(o, st.managed, 0);
+	out_kv(o, "\n        present  ", st.managed);
+	out_kv(o, "\n        managed  ", st.managed);
 	out_str(o, "\n        protection: (");
 	for (int i = 0; i < PGA_NR_ZONES; i++) {
 		if (i)
@@ -550,8 +549,7 @@ static void print_zoneinfo_zone(struct out *o, struct pga_zone *zone)
 	print_zone_counter(o, "pgfree", st.pgfree);
 
 	print_pagesets(o, zone);
-	out_str(o, "\n  start_pfn:           ");
-	out_u64(o, zone->zone_start_pfn, 0);
+	out_kv(o, "\n  start_pfn:           ", zone->zone_start_pfn);
 	out_eol(o);
 }
 
