@@ -200,8 +200,7 @@ static struct ptr_info classify(void *p, const char *what)
 		pi.usable = pga_size_classes[page->slab_class].size;
 		return pi;
 	}
-	if (page->flags == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
-	    p == pga_page_address(pi.zone, page)) {
+	if (page->flags == (PGA_PG_ALLOC | PGA_PG_EXACT) && p == pga_page_address(pi.zone, page)) {
 		pi.kind = PTR_EXACT;
 		pi.usable = (size_t)page->private_ << PGA_PAGE_SHIFT;
 		return pi;
@@ -392,14 +391,12 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
 	if (alignment <= PGA_PAGE_SIZE && size <= PGA_SLAB_MAX) {
 		size_t want = pga_round_up(size ? size : 1, alignment);
 		for (unsigned cls = want <= PGA_SLAB_MAX ? pga_size_to_class(want)
-							 : PGA_NR_SIZE_CLASSES;
+		                                         : PGA_NR_SIZE_CLASSES;
 		     cls < PGA_NR_SIZE_CLASSES; cls++)
 			if (pga_size_classes[cls].size % alignment == 0)
 				return small_alloc(t, cls);
 	}
-	unsigned order = alignment <= PGA_PAGE_SIZE
-				 ? 0
-				 : pga_ilog2(alignment) - PGA_PAGE_SHIFT;
+	unsigned order = alignment <= PGA_PAGE_SIZE ? 0 : pga_ilog2(alignment) - PGA_PAGE_SHIFT;
 	if (size <= LARGE_MAX && order < PGA_MAX_ORDER)
 		return pga_alloc_pages_exact_order(-1, size ? size : 1, order, LARGE_GFP);
 	return pga_huge_alloc(size ? size : 1, alignment);
@@ -472,12 +469,11 @@ static unsigned long release_free_blocks(void)
 		for (unsigned o = 2; o < PGA_MAX_ORDER; o++) {
 			for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
 				struct pga_list *pos;
-				pga_list_for_each(pos, &zone->free_area[o].free_list[mt])
-				{
+				pga_list_for_each (pos, &zone->free_area[o].free_list[mt]) {
 					struct pga_page *page =
-						container_of(pos, struct pga_page, lru);
+					    container_of(pos, struct pga_page, lru);
 					pga_os_discard(pga_page_address(zone, page),
-						       PGA_PAGE_SIZE << o);
+					               PGA_PAGE_SIZE << o);
 					pages += 1UL << o;
 				}
 			}

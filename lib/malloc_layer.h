@@ -63,7 +63,7 @@ static pga_always_inline void pga_free_inline(void *p)
 		uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pga_slab_address(zone, page));
 		uint32_t idx = pga_obj_index(sc, off);
 		if (likely(page == c->slab && idx * sc->size == off && idx < page->objects &&
-			   p != c->freelist)) {
+		           p != c->freelist)) {
 			*(void **)p = c->freelist;
 			c->freelist = p;
 			return;

@@ -323,7 +323,7 @@ static inline void pga_nr_free_add(struct pga_free_area *area, long n)
 static inline struct pga_zone *pga_arena_zone(const struct pga_arena *ar, unsigned long pfn)
 {
 	return pfn < ar->nr_pages ? pga_pgdat.zones[ar->block_zone[pfn >> (PGA_MAX_ORDER - 1)]]
-				  : NULL;
+	                          : NULL;
 }
 
 /*

@@ -27,16 +27,16 @@
 
 #include "compiler.h"
 
-#define PGA_QUANTUM         16u
-#define PGA_SLAB_MAX        32768u /* the largest slab class */
-#define PGA_NR_SIZE_CLASSES 40u
+#define PGA_QUANTUM          16u
+#define PGA_SLAB_MAX         32768u /* the largest slab class */
+#define PGA_NR_SIZE_CLASSES  40u
 #define PGA_SMALL_LOOKUP_MAX 1024u /* sizes up to here are looked up in a table */
 
 struct pga_sizeclass {
-	uint32_t size;     /* object size in bytes */
-	uint64_t recip;    /* ceil(2^40 / size): offset / size by a multiply */
-	uint16_t objects;  /* objects per slab */
-	uint8_t order;     /* slab order */
+	uint32_t size;    /* object size in bytes */
+	uint64_t recip;   /* ceil(2^40 / size): offset / size by a multiply */
+	uint16_t objects; /* objects per slab */
+	uint8_t order;    /* slab order */
 };
 
 extern struct pga_sizeclass pga_size_classes[PGA_NR_SIZE_CLASSES];

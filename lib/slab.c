@@ -31,8 +31,8 @@
 /* kmem_cache_node: the partial slabs of one class on one node. */
 struct kmem_node {
 	pthread_mutex_t lock;
-	struct pga_list partial;    /* unfrozen slabs with free objects; under lock */
-	unsigned long nr_partial;   /* under lock */
+	struct pga_list partial;        /* unfrozen slabs with free objects; under lock */
+	unsigned long nr_partial;       /* under lock */
 	_Atomic unsigned long nr_slabs; /* all slabs of this class on this node */
 } pga_aligned(PGA_CACHELINE);
 
@@ -63,7 +63,7 @@ static inline void freelist_push(void **head, void *obj)
 }
 
 pga_noreturn pga_cold static void bad_object_free(const char *what, const void *obj,
-						  const struct pga_page *slab)
+                                                  const struct pga_page *slab)
 {
 	struct pga_fmt f;
 
@@ -145,7 +145,8 @@ static void freeze_slab(struct pga_thread *t, struct pga_page *slab)
 /* Take the objects other threads freed into a slab frozen to us. */
 static void *take_remote(struct pga_page *slab)
 {
-	uintptr_t w = atomic_exchange_explicit(&slab->remote, PGA_SLAB_FROZEN, memory_order_acquire);
+	uintptr_t w =
+	    atomic_exchange_explicit(&slab->remote, PGA_SLAB_FROZEN, memory_order_acquire);
 
 	return (void *)(w & ~PGA_SLAB_FROZEN);
 }
@@ -173,7 +174,7 @@ static void deactivate_slab(struct pga_page *slab, void *extra)
 	pthread_mutex_lock(&n->lock);
 	uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
 	while (!atomic_compare_exchange_weak_explicit(&slab->remote, &w, 0, memory_order_acquire,
-						      memory_order_relaxed))
+	                                              memory_order_relaxed))
 		;
 	void *remote = (void *)(w & ~PGA_SLAB_FROZEN);
 	back = 0;
@@ -201,7 +202,7 @@ static void deactivate_slab(struct pga_page *slab, void *extra)
 /* get_partial_node: freeze up to CPU_PARTIAL + 1 partial slabs of the
  * node to t, onto its partial list, in one lock hold. */
 static unsigned get_partial_node(struct pga_thread *t, struct pga_kmem_cpu *c, unsigned cls,
-				 int nid)
+                                 int nid)
 {
 	struct kmem_node *n = &kmem_nodes[nid][cls];
 	unsigned got = 0;
@@ -337,7 +338,7 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 }
 
 void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_page *slab,
-			void *obj)
+                        void *obj)
 {
 	check_object(zone, slab, obj);
 
@@ -361,10 +362,9 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 			if ((void *)(w & ~PGA_SLAB_FROZEN) == obj)
 				bad_object_free("double free", obj, slab);
 			*(void **)obj = (void *)(w & ~PGA_SLAB_FROZEN);
-			if (atomic_compare_exchange_weak_explicit(&slab->remote, &w,
-								  (uintptr_t)obj | PGA_SLAB_FROZEN,
-								  memory_order_release,
-								  memory_order_relaxed))
+			if (atomic_compare_exchange_weak_explicit(
+			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
+			        memory_order_release, memory_order_relaxed))
 				return;
 		}
 
@@ -429,8 +429,7 @@ unsigned long pga_slab_shrink(void)
 
 			pga_list_init(&empty);
 			pthread_mutex_lock(&n->lock);
-			pga_list_for_each_safe(pos, tmp, &n->partial)
-			{
+			pga_list_for_each_safe (pos, tmp, &n->partial) {
 				struct pga_page *slab = container_of(pos, struct pga_page, lru);
 				if (slab->inuse == 0) {
 					pga_list_move(&slab->lru, &empty);
@@ -438,8 +437,7 @@ unsigned long pga_slab_shrink(void)
 				}
 			}
 			pthread_mutex_unlock(&n->lock);
-			pga_list_for_each_safe(pos, tmp, &empty)
-			{
+			pga_list_for_each_safe (pos, tmp, &empty) {
 				struct pga_page *slab = container_of(pos, struct pga_page, lru);
 				pga_list_del(&slab->lru);
 				pages += 1UL << pga_size_classes[cls].order;
@@ -463,8 +461,7 @@ void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes)
 			struct pga_list *pos;
 
 			pthread_mutex_lock(&n->lock);
-			pga_list_for_each(pos, &n->partial)
-			{
+			pga_list_for_each (pos, &n->partial) {
 				struct pga_page *slab = container_of(pos, struct pga_page, lru);
 				free_objs += (uint64_t)(slab->objects - slab->inuse);
 			}

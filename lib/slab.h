@@ -36,7 +36,7 @@ void *pga_slab_alloc_node(unsigned cls, int nid);
 /* Free obj, an object of slab (its head descriptor), when the inline path
  * could not: not t's cpu slab, or a bad pointer (reported, then abort). */
 void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_page *slab,
-			void *obj);
+                        void *obj);
 
 /* Unfreeze every slab frozen to t, returning the objects of its caches
  * (thread exit, and in a fork child for the threads that did not survive). */

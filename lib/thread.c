@@ -219,8 +219,7 @@ void pga_thread_fork_prepare(void)
 	struct pga_list *pos;
 
 	pthread_mutex_lock(&pga_thread_registry_lock);
-	pga_list_for_each(pos, &registry)
-	{
+	pga_list_for_each (pos, &registry) {
 		pthread_mutex_lock(&container_of(pos, struct pga_thread, link)->lock);
 	}
 }
@@ -229,8 +228,7 @@ void pga_thread_fork_parent(void)
 {
 	struct pga_list *pos;
 
-	pga_list_for_each(pos, &registry)
-	{
+	pga_list_for_each (pos, &registry) {
 		pthread_mutex_unlock(&container_of(pos, struct pga_thread, link)->lock);
 	}
 	pthread_mutex_unlock(&pga_thread_registry_lock);
@@ -242,8 +240,7 @@ void pga_thread_fork_child(void)
 	struct pga_thread *self = pga_current;
 
 	pthread_mutex_init(&pga_thread_registry_lock, NULL);
-	pga_list_for_each_safe(pos, tmp, &registry)
-	{
+	pga_list_for_each_safe (pos, tmp, &registry) {
 		struct pga_thread *t = container_of(pos, struct pga_thread, link);
 		pthread_mutex_init(&t->lock, NULL);
 		atomic_store_explicit(&t->in_pcp, 0, memory_order_relaxed);
