@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_fork.c - fork while other threads allocate. pgalloc's fork handlers
+ * (pga_fork_prepare/parent/child, registered here with pthread_atfork as
+ * the preload shim registers them) must leave the child, which has only
+ * the forking thread, with consistent locks and lists: it allocates and
+ * frees small, large and huge blocks, checks their content, forks a child
+ * of its own that does the same, and gives everything back (every zone
+ * all free after malloc_trim, the vanished threads' caches included).
+ * The parent checks each child's exit status and keeps running.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+
+#include "compiler.h"
+#include "malloc_layer.h"
+#include "malloc_testutil.h"
+#include "pgalloc.h"
+#include "testutil.h"
+
+#define KIB ((size_t)1 << 10)
+#define MIB ((size_t)1 << 20)
+
+#define BUSY_THREADS 4
+#define FORKS        (T_TSAN ? 20 : 50)
+
+static _Atomic bool stop;
+static _Atomic long busy_ops, busy_bad;
+
+static const size_t sizes[] = {16, 64, 200, 1000, 4000, 20000, 40 * KIB, 300 * KIB};
+
+/* Allocate and free without pause, across classes and page runs, and
+ * pass objects between threads through a shared slot array. */
+#define SHARED 64
+static _Atomic(void *) shared[SHARED];
+
+static void *busy_thread(void *arg)
+{
+	unsigned long long seed = (uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 1;
+	void *held[32] = {0};
+	size_t held_size[32] = {0};
+
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		unsigned i = (unsigned)(t_rand(&seed) % 32);
+		if (held[i]) {
+			if (!t_verify(held[i], held_size[i] > 512 ? 512 : held_size[i],
+			              (uintptr_t)held[i]))
+				atomic_fetch_add(&busy_bad, 1);
+			pga_free(held[i]);
+		}
+		held_size[i] = sizes[t_rand(&seed) % PGA_ARRAY_SIZE(sizes)];
+		held[i] = pga_malloc(held_size[i]);
+		if (!held[i]) {
+			atomic_fetch_add(&busy_bad, 1);
+			continue;
+		}
+		t_fill(held[i], held_size[i] > 512 ? 512 : held_size[i], (uintptr_t)held[i]);
+		if (t_rand(&seed) % 4 == 0) {
+			/* Cross-thread: swap a 64-byte object through a slot. */
+			void *o = pga_malloc(64);
+			if (o) {
+				void *got = atomic_exchange(&shared[t_rand(&seed) % SHARED], o);
+				pga_free(got);
+			}
+		}
+		atomic_fetch_add_explicit(&busy_ops, 1, memory_order_relaxed);
+	}
+	for (unsigned i = 0; i < 32; i++)
+		pga_free(held[i]);
+	return NULL;
+}
+
+/* Fill (check) the first and last 16 KiB of a block with the pattern of
+ * key: enough to catch an overlap, without the cost of every byte of a
+ * 9 MiB block in every child. */
+#define ENDS (16 * KIB)
+
+static void fill_ends(void *p, size_t n, uint64_t key)
+{
+	if (n <= 2 * ENDS) {
+		t_fill(p, n, key);
+		return;
+	}
+	t_fill(p, ENDS, key);
+	t_fill((char *)p + n - ENDS, ENDS, ~key);
+}
+
+static bool verify_ends(const void *p, size_t n, uint64_t key)
+{
+	if (n <= 2 * ENDS)
+		return t_verify(p, n, key);
+	return t_verify(p, ENDS, key) && t_verify((const char *)p + n - ENDS, ENDS, ~key);
+}
+
+/* What a child does: allocate and free every kind, checking content.
+ * Returns the number of problems. */
+static int child_work(unsigned long long seed)
+{
+	static const size_t csizes[] = {1,     16,        100, 1000,    4096,    32768,
+	                                40000, 100 * KIB, MIB, 4 * MIB, 5 * MIB, 9 * MIB};
+	void *held[PGA_ARRAY_SIZE(csizes)][4];
+	int bad = 0;
+
+	for (int round = 0; round < 3; round++) {
+		for (size_t s = 0; s < PGA_ARRAY_SIZE(csizes); s++) {
+			for (int k = 0; k < 4; k++) {
+				size_t n = csizes[s];
+				held[s][k] = pga_malloc(n);
+				if (!held[s][k]) {
+					bad++;
+					continue;
+				}
+				fill_ends(held[s][k], n, (uintptr_t)held[s][k] ^ seed);
+			}
+		}
+		for (size_t s = 0; s < PGA_ARRAY_SIZE(csizes); s++) {
+			for (int k = 0; k < 4; k++) {
+				if (!held[s][k])
+					continue;
+				if (!verify_ends(held[s][k], csizes[s],
+				                 (uintptr_t)held[s][k] ^ seed))
+					bad++;
+				pga_free(held[s][k]);
+			}
+		}
+	}
+	void *r = pga_malloc(10);
+	for (size_t n = 10; r && n < 8 * MIB; n *= 3)
+		r = pga_realloc(r, n);
+	if (!r)
+		bad++;
+	pga_free(r);
+	return bad;
+}
+
+/* In the child: the objects the parent's threads left in the shared slots
+ * are the child's now (its copy of them); free them too. Then nothing of
+ * pgalloc's may be left in use. */
+static int child_main(bool fork_again, unsigned long long seed)
+{
+	int bad = child_work(seed);
+
+	if (fork_again) {
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(child_work(seed + 1) ? 1 : 0);
+		int status = 0;
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "grandchild failed (status %#x)\n", status);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static void case_fork(void)
+{
+	pthread_t th[BUSY_THREADS];
+	int failed = 0;
+
+	REQUIRE(pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) == 0);
+	pga_free(pga_malloc(1));
+	for (int i = 0; i < BUSY_THREADS; i++)
+		REQUIRE(pthread_create(&th[i], NULL, busy_thread, (void *)(uintptr_t)(i + 1)) == 0);
+	for (int f = 0; f < FORKS; f++) {
+		/* Let the threads get going between forks. */
+		long start = atomic_load(&busy_ops);
+		while (atomic_load(&busy_ops) < start + 200)
+			sched_yield();
+		fflush(NULL);
+		pid_t pid = fork();
+		REQUIRE(pid >= 0);
+		if (pid == 0) {
+			struct rlimit no_core = {0, 0};
+			setrlimit(RLIMIT_CORE, &no_core);
+			int bad = child_main(f % 5 == 0, (unsigned long long)f);
+			/* Everything the child allocated is back, and the
+			 * caches of the threads it lost were taken over. */
+			for (size_t s = 0; s < SHARED; s++)
+				pga_free(atomic_exchange(&shared[s], NULL));
+			_exit(bad ? 1 : 0);
+		}
+		int status = 0;
+		REQUIRE(waitpid(pid, &status, 0) == pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			failed++;
+			fprintf(stderr, "fork %d: child failed (status %#x%s%s)\n", f, status,
+			        WIFSIGNALED(status) ? ", signal " : "",
+			        WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "");
+		}
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < BUSY_THREADS; i++)
+		REQUIRE(pthread_join(th[i], NULL) == 0);
+	for (size_t s = 0; s < SHARED; s++)
+		pga_free(atomic_exchange(&shared[s], NULL));
+	printf("fork: %d forks, %ld operations in the busy threads\n", FORKS,
+	       atomic_load(&busy_ops));
+	CHECK_EQ(failed, 0);
+	CHECK_EQ(atomic_load(&busy_bad), 0);
+	t_zones_all_free("parent after forks");
+}
+
+/*
+ * The child's books: threads that are alive in the parent but idle, having
+ * freed everything they allocated, still hold caches (cpu slabs, partial
+ * slabs, pcp pages). In a child they are gone; pga_fork_child must take
+ * their caches over, so that once the child has freed all it can see,
+ * every zone is all free again.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int idle;     /* threads done with their work */
+	bool release; /* they may exit */
+} park = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
+
+static void *idle_thread(void *arg)
+{
+	unsigned long long seed = (uintptr_t)arg;
+	void *held[500];
+
+	for (int round = 0; round < 10; round++) {
+		for (int i = 0; i < 500; i++)
+			held[i] = pga_malloc(sizes[t_rand(&seed) % PGA_ARRAY_SIZE(sizes)]);
+		/* Half of them through another thread's slot. */
+		for (int i = 0; i < 500; i++) {
+			if (i & 1)
+				held[i] = atomic_exchange(&shared[t_rand(&seed) % SHARED], held[i]);
+			pga_free(held[i]);
+		}
+	}
+	pthread_mutex_lock(&park.lock);
+	park.idle++;
+	pthread_cond_broadcast(&park.cond);
+	while (!park.release)
+		pthread_cond_wait(&park.cond, &park.lock);
+	pthread_mutex_unlock(&park.lock);
+	return NULL;
+}
+
+static void fork_idle_threads(bool main_allocates)
+{
+	pthread_t th[BUSY_THREADS];
+
+	REQUIRE(pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) == 0);
+	/* Whether the forking thread has per-thread state of its own when
+	 * the child takes over the others'. */
+	if (main_allocates)
+		pga_free(pga_malloc(1));
+	for (int i = 0; i < BUSY_THREADS; i++)
+		REQUIRE(pthread_create(&th[i], NULL, idle_thread, (void *)(uintptr_t)(i + 1)) == 0);
+	pthread_mutex_lock(&park.lock);
+	while (park.idle < BUSY_THREADS)
+		pthread_cond_wait(&park.cond, &park.lock);
+	pthread_mutex_unlock(&park.lock);
+
+	fflush(NULL);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		int bad = child_work(3);
+		for (size_t s = 0; s < SHARED; s++)
+			pga_free(atomic_exchange(&shared[s], NULL));
+		bad += !t_zones_all_free("child of idle threads");
+		_exit(bad ? 1 : 0);
+	}
+	int status = 0;
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	pthread_mutex_lock(&park.lock);
+	park.release = true;
+	pthread_cond_broadcast(&park.cond);
+	pthread_mutex_unlock(&park.lock);
+	for (int i = 0; i < BUSY_THREADS; i++)
+		REQUIRE(pthread_join(th[i], NULL) == 0);
+	for (size_t s = 0; s < SHARED; s++)
+		pga_free(atomic_exchange(&shared[s], NULL));
+	t_zones_all_free("parent of idle threads");
+}
+
+static void case_fork_idle_threads(void)
+{
+	fork_idle_threads(true);
+}
+
+/* The same, forked by a thread that never allocated before. */
+static void case_fork_idle_threads_fresh(void)
+{
+	fork_idle_threads(false);
+}
+
+/* A child forked while no other thread exists, after threads came and went:
+ * it must reach zero in the zones once it has freed all it had. */
+static void case_fork_quiet(void)
+{
+	pthread_t th[BUSY_THREADS];
+
+	REQUIRE(pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) == 0);
+	for (int i = 0; i < BUSY_THREADS; i++)
+		REQUIRE(pthread_create(&th[i], NULL, busy_thread, (void *)(uintptr_t)(i + 1)) == 0);
+	long start = atomic_load(&busy_ops);
+	while (atomic_load(&busy_ops) < start + 10000)
+		sched_yield();
+	atomic_store(&stop, true);
+	for (int i = 0; i < BUSY_THREADS; i++)
+		REQUIRE(pthread_join(th[i], NULL) == 0);
+	void *keep = pga_malloc(100);
+	fflush(NULL);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		int bad = child_work(7);
+		pga_free(keep);
+		for (size_t s = 0; s < SHARED; s++)
+			pga_free(atomic_exchange(&shared[s], NULL));
+		bad += !t_zones_all_free("quiet child");
+		_exit(bad ? 1 : 0);
+	}
+	int status = 0;
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	pga_free(keep);
+	for (size_t s = 0; s < SHARED; s++)
+		pga_free(atomic_exchange(&shared[s], NULL));
+	t_zones_all_free("quiet parent");
+}
+
+int main(void)
+{
+	unsetenv("PGALLOC_CONF");
+	t_run_with_conf("fork", NULL, case_fork);
+	t_run_with_conf("fork_idle_threads", NULL, case_fork_idle_threads);
+	t_run_with_conf("fork_idle_threads_fresh", NULL, case_fork_idle_threads_fresh);
+	t_run_with_conf("fork_quiet", NULL, case_fork_quiet);
+	return t_done("test_fork");
+}
