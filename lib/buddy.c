@@ -49,7 +49,7 @@ static inline void add_to_free_list(struct pga_zone *zone, struct pga_page *page
 {
 	struct pga_free_area *area = &zone->free_area[order];
 
-	page->flags = PGA_PG_BUDDY;
+	pga_page_set_flags(page, PGA_PG_BUDDY);
 	page->order = (uint8_t)order;
 	page->migratetype = (uint8_t)mt;
 	if (tail)
@@ -61,17 +61,17 @@ static inline void add_to_free_list(struct pga_zone *zone, struct pga_page *page
 
 static inline void del_from_free_list(struct pga_zone *zone, struct pga_page *page)
 {
-	PGA_BUG_ON(page->flags != PGA_PG_BUDDY);
+	PGA_BUG_ON(pga_page_flags(page) != PGA_PG_BUDDY);
 	pga_list_del(&page->lru);
 	pga_nr_free_add(&zone->free_area[page->order], -1);
-	page->flags = 0;
+	pga_page_set_flags(page, 0);
 	page->order = 0;
 	page->migratetype = 0;
 }
 
 static inline bool page_is_buddy(const struct pga_page *buddy, unsigned order)
 {
-	return buddy->flags == PGA_PG_BUDDY && buddy->order == order;
+	return pga_page_flags(buddy) == PGA_PG_BUDDY && buddy->order == order;
 }
 
 static inline unsigned long zone_online_end(const struct pga_zone *zone)
@@ -118,7 +118,7 @@ unsigned long pga_move_freepages_block_locked(struct pga_zone *zone, unsigned lo
 		end = zone_online_end(zone);
 	for (pfn = start; pfn < end;) {
 		struct pga_page *page = pga_pfn_to_page(zone, pfn);
-		if (page->flags != PGA_PG_BUDDY) {
+		if (pga_page_flags(page) != PGA_PG_BUDDY) {
 			pfn++;
 			continue;
 		}
@@ -238,7 +238,7 @@ static struct pga_page *free_block_holding(struct pga_zone *zone, unsigned long 
 		if (head < zone->zone_start_pfn)
 			break;
 		struct pga_page *page = pga_pfn_to_page(zone, head);
-		if (page->flags == PGA_PG_BUDDY && page->order >= o)
+		if (pga_page_flags(page) == PGA_PG_BUDDY && page->order >= o)
 			return page;
 	}
 	return NULL;
@@ -281,7 +281,7 @@ unsigned pga_rmqueue_bulk(struct pga_zone *zone, unsigned order, unsigned count,
 		struct pga_page *page = pga_rmqueue_locked(zone, order, mt);
 		if (unlikely(!page))
 			break;
-		page->flags = PGA_PG_PCP;
+		pga_page_set_flags(page, PGA_PG_PCP);
 		page->order = (uint8_t)order;
 		page->migratetype = (uint8_t)mt;
 		/* In the order taken: consecutive allocations walk memory
@@ -314,9 +314,9 @@ unsigned long pga_free_pcppages_bulk(struct pga_zone *zone, struct pga_pcp *pcp,
 			struct pga_page *page = container_of(list->prev, struct pga_page, lru);
 			unsigned order = page->order;
 			int mt = page->migratetype;
-			PGA_BUG_ON(page->flags != PGA_PG_PCP);
+			PGA_BUG_ON(pga_page_flags(page) != PGA_PG_PCP);
 			pga_list_del(&page->lru);
-			page->flags = 0;
+			pga_page_set_flags(page, 0);
 			pga_free_one_page_locked(zone, pga_page_to_pfn(zone, page), order, mt);
 			pga_pcp_count_add(pcp, -(1 << order));
 			freed += 1UL << order;
@@ -367,7 +367,7 @@ bool pga_zone_check_locked(struct pga_zone *zone, char *why, size_t why_len)
 				struct pga_page *page = container_of(pos, struct pga_page, lru);
 				unsigned long pfn = pga_page_to_pfn(zone, page);
 				blocks++;
-				if (page->flags != PGA_PG_BUDDY || page->order != o ||
+				if (pga_page_flags(page) != PGA_PG_BUDDY || page->order != o ||
 				    page->migratetype != mt) {
 					ok = check_fail(why, why_len, "free block with a bad head",
 					                pfn);
@@ -388,7 +388,7 @@ bool pga_zone_check_locked(struct pga_zone *zone, char *why, size_t why_len)
 						break;
 					}
 					map.bits[b / 64] |= 1ULL << (b % 64);
-					if (p != pfn && pga_pfn_to_page(zone, p)->flags) {
+					if (p != pfn && pga_page_flags(pga_pfn_to_page(zone, p))) {
 						ok = check_fail(
 						    why, why_len,
 						    "tail page of a free block has flags", p);

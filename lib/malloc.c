@@ -192,20 +192,21 @@ static struct ptr_info classify(void *p, const char *what)
 		return pi;
 	}
 	struct pga_page *page = pga_pfn_to_page(pi.zone, pfn);
-	if (page->flags & PGA_PG_TAIL)
+	if (pga_page_flags(page) & PGA_PG_TAIL)
 		page -= page->private_;
 	pi.page = page;
-	if (page->flags == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
+	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
 		pi.kind = PTR_SLAB;
 		pi.usable = pga_size_classes[page->slab_class].size;
 		return pi;
 	}
-	if (page->flags == (PGA_PG_ALLOC | PGA_PG_EXACT) && p == pga_page_address(pi.zone, page)) {
+	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
+	    p == pga_page_address(pi.zone, page)) {
 		pi.kind = PTR_EXACT;
 		pi.usable = (size_t)page->private_ << PGA_PAGE_SHIFT;
 		return pi;
 	}
-	if (page->flags & (PGA_PG_BUDDY | PGA_PG_PCP))
+	if (pga_page_flags(page) & (PGA_PG_BUDDY | PGA_PG_PCP))
 		bad_pointer("double free or use of a freed pointer", p);
 	bad_pointer(what, p);
 }
@@ -272,15 +273,16 @@ pga_export int pga_owns(const void *p)
 	if (!zone)
 		return p && pga_huge_usable_size(p) != 0;
 	struct pga_page *page = pga_pfn_to_page(zone, pfn);
-	if (page->flags & PGA_PG_TAIL)
+	if (pga_page_flags(page) & PGA_PG_TAIL)
 		page -= page->private_;
-	if (page->flags == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
+	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
 		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
 		uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pga_page_address(zone, page));
 		uint32_t idx = pga_obj_index(sc, off);
 		return idx * sc->size == off && idx < page->objects;
 	}
-	return page->flags == (PGA_PG_ALLOC | PGA_PG_EXACT) && p == pga_page_address(zone, page);
+	return pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
+	       p == pga_page_address(zone, page);
 }
 
 static bool mul_overflows(size_t a, size_t b, size_t *out)

@@ -56,7 +56,7 @@ static pga_always_inline void pga_free_inline(void *p)
 
 	if (likely(zone)) {
 		struct pga_page *page = pga_pfn_to_page(zone, pfn);
-		if (page->flags & PGA_PG_TAIL)
+		if (pga_page_flags(page) & PGA_PG_TAIL)
 			page -= page->private_;
 		struct pga_kmem_cpu *c = &pga_current->kc[page->slab_class];
 		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];

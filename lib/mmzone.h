@@ -106,6 +106,20 @@ struct pga_page {
 };
 static_assert(sizeof(struct pga_page) == 64, "a page descriptor fills one cache line");
 
+/* A zone-lock holder reads the flags of neighbouring pages (is the buddy
+ * free?) while their owners write them without the lock. Only lock holders
+ * ever set or clear PG_buddy, so the answer is right either way; relaxed
+ * atomic accesses, plain moves on every target, make the race defined. */
+static inline uint32_t pga_page_flags(const struct pga_page *page)
+{
+	return __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+}
+
+static inline void pga_page_set_flags(struct pga_page *page, uint32_t flags)
+{
+	__atomic_store_n(&page->flags, flags, __ATOMIC_RELAXED);
+}
+
 /* pcp lists per (order, migratetype) for orders 0 .. PGA_COSTLY_ORDER. */
 #define PGA_PCP_ORDERS   (PGA_COSTLY_ORDER + 1)
 #define PGA_NR_PCP_LISTS (PGA_PCP_ORDERS * PGA_MIGRATE_TYPES)

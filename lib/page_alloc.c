@@ -110,8 +110,8 @@ static struct pga_page *rmqueue(struct alloc_context *ac, struct pga_zone *zone,
 			struct pga_list *e = (ac->gfp & PGA_GFP_COLD) ? list->prev : list->next;
 			page = container_of(e, struct pga_page, lru);
 			pga_list_del(&page->lru);
-			PGA_BUG_ON(page->flags != PGA_PG_PCP || page->order != order);
-			page->flags = 0;
+			PGA_BUG_ON(pga_page_flags(page) != PGA_PG_PCP || page->order != order);
+			pga_page_set_flags(page, 0);
 			page->migratetype = 0;
 			pga_pcp_count_add(pcp, -(1 << order));
 		}
@@ -196,12 +196,12 @@ zonelist_scan:
 static void *prep_new_page(struct pga_zone *zone, struct pga_page *page, unsigned order,
                            pga_gfp_t gfp)
 {
-	PGA_CHECK(page->flags == 0);
+	PGA_CHECK(pga_page_flags(page) == 0);
 	if (pga_config_debug) {
 		for (unsigned long i = 1; i < (1UL << order); i++)
-			PGA_CHECK(page[i].flags == 0);
+			PGA_CHECK(pga_page_flags(&page[i]) == 0);
 	}
-	page->flags = PGA_PG_ALLOC;
+	pga_page_set_flags(page, PGA_PG_ALLOC);
 	page->order = (uint8_t)order;
 
 	void *addr = pga_page_address(zone, page);
@@ -366,9 +366,9 @@ static struct pga_page *lookup_free(const void *addr, unsigned order, unsigned w
 	if ((uintptr_t)addr & (PGA_PAGE_SIZE - 1))
 		pga_bad_free("free of a pointer that is not page aligned", addr, order);
 	page = pga_pfn_to_page(*zone, *pfn);
-	if (page->flags & (PGA_PG_BUDDY | PGA_PG_PCP))
+	if (pga_page_flags(page) & (PGA_PG_BUDDY | PGA_PG_PCP))
 		pga_bad_free("double free", addr, order);
-	if (page->flags != want_flags)
+	if (pga_page_flags(page) != want_flags)
 		pga_bad_free("invalid free (not the start of an allocated block)", addr, order);
 	if (!(want_flags & PGA_PG_EXACT) && page->order != order)
 		pga_bad_free("free with an order other than the one allocated", addr, order);
@@ -383,7 +383,7 @@ static void free_to_pcp(struct pga_thread *t, struct pga_zone *zone, unsigned lo
 	unsigned mt = (unsigned)pga_pageblock_migratetype(zone, pfn);
 	struct pga_list *list = &pcp->lists[pga_pcp_index(order, mt)];
 
-	page->flags = PGA_PG_PCP;
+	pga_page_set_flags(page, PGA_PG_PCP);
 	page->migratetype = (uint8_t)mt;
 	if (cold)
 		pga_list_add_tail(&page->lru, list);
@@ -399,7 +399,7 @@ static void free_to_pcp(struct pga_thread *t, struct pga_zone *zone, unsigned lo
 static void free_to_buddy(struct pga_thread *t, struct pga_zone *zone, unsigned long pfn,
                           struct pga_page *page, unsigned long nr_pages)
 {
-	page->flags = 0;
+	pga_page_set_flags(page, 0);
 	page->order = 0;
 	page->private_ = 0;
 	pthread_mutex_lock(&zone->lock);
@@ -483,7 +483,7 @@ void *pga_alloc_pages_exact_order(int nid, size_t size, unsigned min_order, pga_
 	unsigned long pfn;
 	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
 	struct pga_page *page = pga_pfn_to_page(zone, pfn);
-	page->flags = PGA_PG_ALLOC | PGA_PG_EXACT;
+	pga_page_set_flags(page, PGA_PG_ALLOC | PGA_PG_EXACT);
 	page->order = 0;
 	page->private_ = nr;
 	if (nr < (1UL << order)) {

@@ -88,9 +88,9 @@ static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned or
 		goto slow_leave;
 
 	page = container_of((gfp & PGA_GFP_COLD) ? list->prev : list->next, struct pga_page, lru);
-	PGA_BUG_ON(page->flags != PGA_PG_PCP || page->order != 0);
+	PGA_BUG_ON(pga_page_flags(page) != PGA_PG_PCP || page->order != 0);
 	pga_list_del_entry(&page->lru);
-	page->flags = PGA_PG_ALLOC;
+	pga_page_set_flags(page, PGA_PG_ALLOC);
 	pga_pcp_count_add(pcp, -1);
 	pga_zone_statistics(t, zone, zone, 0);
 	pga_pcp_leave(t);
@@ -123,13 +123,13 @@ static pga_always_inline void pga_free_pages_inline(void *addr, unsigned order)
 	if (unlikely(!zone || order > PGA_COSTLY_ORDER || ((uintptr_t)addr & (PGA_PAGE_SIZE - 1))))
 		goto slow;
 	page = pga_pfn_to_page(zone, pfn);
-	if (unlikely(page->flags != PGA_PG_ALLOC || page->order != order))
+	if (unlikely(pga_page_flags(page) != PGA_PG_ALLOC || page->order != order))
 		goto slow;
 	if (unlikely(!pga_pcp_enter(t)))
 		goto slow_leave;
 	pcp = pga_thread_pcp(t, zone);
 	mt = (unsigned)pga_pageblock_migratetype(zone, pfn);
-	page->flags = PGA_PG_PCP;
+	pga_page_set_flags(page, PGA_PG_PCP);
 	page->migratetype = (uint8_t)mt;
 	pga_list_add(&page->lru, &pcp->lists[pga_pcp_index(order, mt)]);
 	pga_pcp_count_add(pcp, 1 << order);

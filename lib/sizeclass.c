@@ -29,6 +29,8 @@ static uint8_t slab_order(uint32_t size)
 
 void pga_sizeclass_init(void)
 {
+	if (pga_size_classes[0].size)
+		return;
 	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
 		struct pga_sizeclass *sc = &pga_size_classes[cls];
 		sc->size = class_size(cls);
@@ -45,4 +47,12 @@ void pga_sizeclass_init(void)
 		pga_size_class_small[i] = (uint8_t)cls;
 	}
 	PGA_CHECK(class_size(PGA_NR_SIZE_CLASSES - 1) == PGA_SLAB_MAX);
+}
+
+/* Build the tables when the library is loaded, before any thread can read
+ * them: malloc's fast path looks a size up before it knows whether
+ * pgalloc has started. */
+__attribute__((constructor)) static void sizeclass_ctor(void)
+{
+	pga_sizeclass_init();
 }

@@ -12,9 +12,10 @@
  *   ... | 20480 24576 28672 32768
  *
  * 40 classes. Internal waste (class size - request) / class size is below
- * 20% for every request above 16 bytes: the worst case is one byte past a
- * class boundary, e.g. 129 -> 160 (19.4%), and falls to 12.5% within the
- * 16-byte steps above 64.
+ * 20% for every request above 64 bytes; the worst case is one byte past a
+ * class boundary, 16385 -> 20480 (19.995%). At 64 bytes and below the
+ * 16-byte quantum bounds the waste to 15 bytes (17 -> 32 is the worst
+ * ratio, 47%), the price of malloc's 16-byte alignment.
  *
  * Slab size per class: the smallest 2^order pages holding at least 8
  * objects with at most 1/8 of the slab left over at its end.

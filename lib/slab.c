@@ -31,12 +31,24 @@
 /* kmem_cache_node: the partial slabs of one class on one node. */
 struct kmem_node {
 	pthread_mutex_t lock;
-	struct pga_list partial;        /* unfrozen slabs with free objects; under lock */
-	unsigned long nr_partial;       /* under lock */
-	_Atomic unsigned long nr_slabs; /* all slabs of this class on this node */
+	struct pga_list partial;          /* unfrozen slabs with free objects; under lock */
+	_Atomic unsigned long nr_partial; /* written under lock, peeked without */
+	_Atomic unsigned long nr_slabs;   /* all slabs of this class on this node */
 } pga_aligned(PGA_CACHELINE);
 
 static struct kmem_node kmem_nodes[PGA_MAX_NUMNODES][PGA_NR_SIZE_CLASSES];
+
+static inline unsigned long nr_partial(const struct kmem_node *n)
+{
+	return atomic_load_explicit(&n->nr_partial, memory_order_relaxed);
+}
+
+/* Under n->lock: a plain load and store. */
+static inline void partial_add(struct kmem_node *n, long d)
+{
+	atomic_store_explicit(&n->nr_partial, nr_partial(n) + (unsigned long)d,
+	                      memory_order_relaxed);
+}
 
 static inline struct kmem_node *slab_kmem_node(const struct pga_page *slab)
 {
@@ -94,7 +106,7 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	struct pga_page *slab = pga_pfn_to_page(zone, pfn);
 
 	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
-		slab[i].flags = PGA_PG_TAIL;
+		pga_page_set_flags(&slab[i], PGA_PG_TAIL);
 		slab[i].private_ = i;
 	}
 	char *obj = addr;
@@ -102,7 +114,7 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 		*(void **)obj = obj + sc->size;
 	*(void **)obj = NULL;
 
-	slab->flags = PGA_PG_ALLOC | PGA_PG_SLAB;
+	pga_page_set_flags(slab, PGA_PG_ALLOC | PGA_PG_SLAB);
 	slab->slab_class = (uint8_t)cls;
 	slab->slab_node = (uint8_t)zone->node;
 	slab->freelist = addr;
@@ -122,10 +134,10 @@ static void discard_slab(struct pga_page *slab)
 
 	atomic_fetch_sub_explicit(&slab_kmem_node(slab)->nr_slabs, 1, memory_order_relaxed);
 	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
-		slab[i].flags = 0;
+		pga_page_set_flags(&slab[i], 0);
 		slab[i].private_ = 0;
 	}
-	slab->flags = PGA_PG_ALLOC;
+	pga_page_set_flags(slab, PGA_PG_ALLOC);
 	slab->slab_class = 0;
 	slab->slab_node = 0;
 	slab->freelist = NULL;
@@ -187,14 +199,14 @@ static void deactivate_slab(struct pga_page *slab, void *extra)
 	slab->inuse = (uint16_t)(slab->inuse - back);
 	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
 
-	if (slab->inuse == 0 && n->nr_partial >= MIN_PARTIAL) {
+	if (slab->inuse == 0 && nr_partial(n) >= MIN_PARTIAL) {
 		pthread_mutex_unlock(&n->lock);
 		discard_slab(slab);
 		return;
 	}
 	if (slab->freelist) {
 		pga_list_add_tail(&slab->lru, &n->partial);
-		n->nr_partial++;
+		partial_add(n, 1);
 	}
 	pthread_mutex_unlock(&n->lock);
 }
@@ -207,13 +219,13 @@ static unsigned get_partial_node(struct pga_thread *t, struct pga_kmem_cpu *c, u
 	struct kmem_node *n = &kmem_nodes[nid][cls];
 	unsigned got = 0;
 
-	if (!n->nr_partial) /* racy peek: an empty list is common */
+	if (!nr_partial(n)) /* a peek without the lock: an empty list is common */
 		return 0;
 	pthread_mutex_lock(&n->lock);
 	while (got < CPU_PARTIAL + 1 && !pga_list_empty(&n->partial)) {
 		struct pga_page *slab = container_of(n->partial.next, struct pga_page, lru);
 		pga_list_del(&slab->lru);
-		n->nr_partial--;
+		partial_add(n, -1);
 		freeze_slab(t, slab);
 		pga_list_add_tail(&slab->lru, &c->partial);
 		c->nr_partial++;
@@ -256,7 +268,7 @@ static void *alloc_locked(unsigned cls, int nid)
 		pthread_mutex_lock(&n->lock);
 		if (fresh) {
 			pga_list_add(&fresh->lru, &n->partial);
-			n->nr_partial++;
+			partial_add(n, 1);
 			fresh = NULL;
 		}
 		if (!pga_list_empty(&n->partial))
@@ -276,7 +288,7 @@ static void *alloc_locked(unsigned cls, int nid)
 	slab->inuse++;
 	if (!slab->freelist) {
 		pga_list_del(&slab->lru);
-		n->nr_partial--;
+		partial_add(n, -1);
 	}
 	pthread_mutex_unlock(&n->lock);
 	return obj;
@@ -385,10 +397,10 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 		slab->inuse--;
 		if (was_full) {
 			pga_list_add_tail(&slab->lru, &n->partial);
-			n->nr_partial++;
-		} else if (slab->inuse == 0 && n->nr_partial > MIN_PARTIAL) {
+			partial_add(n, 1);
+		} else if (slab->inuse == 0 && nr_partial(n) > MIN_PARTIAL) {
 			pga_list_del(&slab->lru);
-			n->nr_partial--;
+			partial_add(n, -1);
 			pthread_mutex_unlock(&n->lock);
 			discard_slab(slab);
 			return;
@@ -433,7 +445,7 @@ unsigned long pga_slab_shrink(void)
 				struct pga_page *slab = container_of(pos, struct pga_page, lru);
 				if (slab->inuse == 0) {
 					pga_list_move(&slab->lru, &empty);
-					n->nr_partial--;
+					partial_add(n, -1);
 				}
 			}
 			pthread_mutex_unlock(&n->lock);

@@ -237,7 +237,6 @@ void pga_thread_fork_parent(void)
 void pga_thread_fork_child(void)
 {
 	struct pga_list *pos, *tmp;
-	struct pga_thread *self = pga_current;
 
 	pthread_mutex_init(&pga_thread_registry_lock, NULL);
 	pga_list_for_each_safe (pos, tmp, &registry) {
@@ -245,7 +244,9 @@ void pga_thread_fork_child(void)
 		pthread_mutex_init(&t->lock, NULL);
 		atomic_store_explicit(&t->in_pcp, 0, memory_order_relaxed);
 		atomic_store_explicit(&t->revoked, 0, memory_order_relaxed);
-		if (t == self)
+		/* pga_current, not a copy taken before the loop: flushing a
+		 * dead thread's slabs may attach the caller's own state. */
+		if (t == pga_current)
 			continue;
 		/* The thread is gone: only this one runs now, so its caches
 		 * can be taken without its cooperation. */
@@ -253,8 +254,8 @@ void pga_thread_fork_child(void)
 		pthread_mutex_lock(&t->lock);
 		retire_locked(t);
 	}
-	if (pga_thread_is_real(self))
-		self->tid = pga_os_gettid();
+	if (pga_thread_is_real(pga_current))
+		pga_current->tid = pga_os_gettid();
 }
 
 void pga_thread_init(void)
