@@ -56,11 +56,15 @@ static pga_always_inline void pga_free_inline(void *p)
 
 	if (likely(zone)) {
 		struct pga_page *page = pga_pfn_to_page(zone, pfn);
-		if (pga_page_flags(page) & PGA_PG_TAIL)
+		/* Slabs are page aligned: the offset in the slab is the offset
+		 * in the page plus the pages back to the head. */
+		uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
+		if (pga_page_flags(page) & PGA_PG_TAIL) {
+			off += (uint32_t)(page->private_ << PGA_PAGE_SHIFT);
 			page -= page->private_;
+		}
 		struct pga_kmem_cpu *c = &pga_current->kc[page->slab_class];
 		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
-		uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pga_slab_address(zone, page));
 		uint32_t idx = pga_obj_index(sc, off);
 		if (likely(page == c->slab && idx * sc->size == off && idx < page->objects &&
 		           p != c->freelist)) {
