@@ -211,21 +211,41 @@ static struct ptr_info classify(void *p, const char *what)
 	bad_pointer(what, p);
 }
 
+static void free_slab_object(struct pga_zone *zone, struct pga_page *slab, void *p)
+{
+	struct pga_thread *t = pga_current;
+
+	if (unlikely(t == &pga_thread_boot))
+		t = pga_thread_attach();
+	pga_slab_free_slow(t, zone, slab, p);
+}
+
 void pga_free_slow(void *p)
 {
+	unsigned long pfn;
+	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
+
+	/* The common case first: an object of a slab that is not the
+	 * thread's cpu slab. */
+	if (likely(zone)) {
+		struct pga_page *page = pga_pfn_to_page(zone, pfn);
+		if (pga_page_flags(page) & PGA_PG_TAIL)
+			page -= page->private_;
+		if (likely(pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB))) {
+			free_slab_object(zone, page, p);
+			return;
+		}
+	}
+
 	struct ptr_info pi = classify(p, "free(): invalid pointer");
 
 	switch (pi.kind) {
 	case PTR_NULL:
 	case PTR_BOOTSTRAP:
 		return;
-	case PTR_SLAB: {
-		struct pga_thread *t = pga_current;
-		if (t == &pga_thread_boot && atomic_load(&pga_initialized))
-			t = pga_thread_attach();
-		pga_slab_free_slow(t, pi.zone, pi.page, p);
+	case PTR_SLAB:
+		free_slab_object(pi.zone, pi.page, p);
 		return;
-	}
 	case PTR_EXACT:
 		pga_free_pages_exact(p, pi.usable);
 		return;

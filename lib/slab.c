@@ -395,7 +395,26 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 		bool was_full = slab->freelist == NULL;
 		freelist_push(&slab->freelist, obj);
 		slab->inuse--;
-		if (was_full) {
+		if (was_full && pga_thread_is_real(t)) {
+			/* put_cpu_partial: the first free into a full slab
+			 * freezes it to the freeing thread, so that the frees
+			 * likely to follow (a batch being released) are plain.
+			 * The thread's oldest partial slab makes room. */
+			struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
+			struct pga_page *victim = NULL;
+			if (c->nr_partial >= CPU_PARTIAL) {
+				victim = container_of(c->partial.next, struct pga_page, lru);
+				pga_list_del(&victim->lru);
+				c->nr_partial--;
+			}
+			freeze_slab(t, slab);
+			pga_list_add_tail(&slab->lru, &c->partial);
+			c->nr_partial++;
+			pthread_mutex_unlock(&n->lock);
+			if (victim)
+				deactivate_slab(victim, NULL);
+			return;
+		} else if (was_full) {
 			pga_list_add_tail(&slab->lru, &n->partial);
 			partial_add(n, 1);
 		} else if (slab->inuse == 0 && nr_partial(n) > MIN_PARTIAL) {
