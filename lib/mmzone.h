@@ -79,6 +79,10 @@ enum pga_page_flags {
  * freed by other threads are pushed onto remote; without it, they are
  * freed under the node's list lock. */
 #define PGA_SLAB_FROZEN ((uintptr_t)1)
+/* The whole of pga_page.remote for an unfrozen slab that is full and on no
+ * list: a free may freeze it to the freeing thread with one CAS, without
+ * the node lock. */
+#define PGA_SLAB_FULL ((uintptr_t)2)
 
 struct pga_thread;
 

@@ -182,6 +182,17 @@ static void deactivate_slab(struct pga_page *slab, void *extra)
 		back++;
 	}
 	slab->inuse = (uint16_t)(slab->inuse - back);
+	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+
+	/* Exhausted, with nothing freed into it: it leaves full, on no list,
+	 * so no lock is needed; a free racing onto remote makes the CAS fail. */
+	if (!slab->freelist) {
+		uintptr_t frozen = PGA_SLAB_FROZEN;
+		if (atomic_compare_exchange_strong_explicit(&slab->remote, &frozen, PGA_SLAB_FULL,
+		                                            memory_order_release,
+		                                            memory_order_relaxed))
+			return;
+	}
 
 	pthread_mutex_lock(&n->lock);
 	uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
@@ -338,6 +349,28 @@ void *pga_slab_alloc_slow(struct pga_thread *t, unsigned cls)
 	return obj;
 }
 
+/*
+ * put_cpu_partial: a free into a slab frozen to no one freezes it to the
+ * freeing thread (the caller did), so that the frees likely to follow (a
+ * batch being released, a thread freeing what an exited one allocated) are
+ * plain. The thread's oldest partial slab makes room: it is returned for
+ * the caller to deactivate once it holds no lock.
+ */
+static struct pga_page *put_cpu_partial(struct pga_thread *t, struct pga_page *slab)
+{
+	struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
+	struct pga_page *victim = NULL;
+
+	if (c->nr_partial >= CPU_PARTIAL) {
+		victim = container_of(c->partial.next, struct pga_page, lru);
+		pga_list_del(&victim->lru);
+		c->nr_partial--;
+	}
+	pga_list_add_tail(&slab->lru, &c->partial);
+	c->nr_partial++;
+	return victim;
+}
+
 /* Check that obj is the start of an object of slab. */
 static void check_object(const struct pga_zone *zone, const struct pga_page *slab, const void *obj)
 {
@@ -359,7 +392,9 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
 		struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
 		void **head = slab == c->slab ? &c->freelist : &slab->freelist;
-		if (obj == *head)
+		uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
+		/* The cheap checks: the object freed last, here or remotely. */
+		if (obj == *head || obj == (void *)(remote & ~PGA_SLAB_FROZEN))
 			bad_object_free("double free", obj, slab);
 		freelist_push(head, obj);
 		if (slab != c->slab)
@@ -380,11 +415,30 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 				return;
 		}
 
+		/* Full and frozen to no one: freeze it to us in the same CAS
+		 * that frees the object onto its remote stack, no lock. */
+		if (w == PGA_SLAB_FULL && pga_thread_is_real(t)) {
+			*(void **)obj = NULL;
+			if (!atomic_compare_exchange_strong_explicit(
+			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
+			        memory_order_acq_rel, memory_order_relaxed))
+				continue;
+			atomic_store_explicit(&slab->owner, t, memory_order_relaxed);
+			struct pga_page *victim = put_cpu_partial(t, slab);
+			if (victim)
+				deactivate_slab(victim, NULL);
+			return;
+		}
+
 		/* Frozen to no one: under the node lock, where it cannot be
 		 * frozen meanwhile. */
 		struct kmem_node *n = slab_kmem_node(slab);
 		pthread_mutex_lock(&n->lock);
-		if (atomic_load_explicit(&slab->remote, memory_order_relaxed) & PGA_SLAB_FROZEN) {
+		w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
+		if ((w & PGA_SLAB_FROZEN) ||
+		    (w == PGA_SLAB_FULL &&
+		     !atomic_compare_exchange_strong_explicit(
+		         &slab->remote, &w, 0, memory_order_acquire, memory_order_relaxed))) {
 			pthread_mutex_unlock(&n->lock);
 			continue;
 		}
@@ -395,21 +449,13 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 		bool was_full = slab->freelist == NULL;
 		freelist_push(&slab->freelist, obj);
 		slab->inuse--;
-		if (was_full && pga_thread_is_real(t)) {
-			/* put_cpu_partial: the first free into a full slab
-			 * freezes it to the freeing thread, so that the frees
-			 * likely to follow (a batch being released) are plain.
-			 * The thread's oldest partial slab makes room. */
-			struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
-			struct pga_page *victim = NULL;
-			if (c->nr_partial >= CPU_PARTIAL) {
-				victim = container_of(c->partial.next, struct pga_page, lru);
-				pga_list_del(&victim->lru);
-				c->nr_partial--;
+		if (pga_thread_is_real(t)) {
+			if (!was_full) { /* it is on the node's partial list */
+				pga_list_del(&slab->lru);
+				partial_add(n, -1);
 			}
 			freeze_slab(t, slab);
-			pga_list_add_tail(&slab->lru, &c->partial);
-			c->nr_partial++;
+			struct pga_page *victim = put_cpu_partial(t, slab);
 			pthread_mutex_unlock(&n->lock);
 			if (victim)
 				deactivate_slab(victim, NULL);
