@@ -9,11 +9,13 @@
  *           that thread, with plain loads and stores. Other threads push
  *           frees onto remote (PGA_SLAB_FROZEN set) with one CAS.
  *   partial on its node's partial list for the class: the list lock.
- *   full    on no list, not frozen: the list lock (the first free puts it
- *           on the partial list).
- * A slab is frozen (PGA_SLAB_FROZEN set, owner set) and unfrozen only under
- * its node's list lock, so a free that finds it unfrozen and takes the lock
- * sees a stable state.
+ *   full    on no list, not frozen, remote == PGA_SLAB_FULL (or 0 when it
+ *           filled up under the lock): the first free freezes it to the
+ *           freeing thread, with one CAS from FULL, else under the lock.
+ * A slab changes lists only under its node's list lock, so a free that
+ * finds it unfrozen and takes the lock sees a stable state. Two moves touch
+ * no list and need no lock: an exhausted cpu slab leaving its thread
+ * (FROZEN -> FULL) and a free adopting a FULL slab (FULL -> obj | FROZEN).
  *
  * Lock order: a node list lock is a leaf above the page allocator's locks:
  * slab pages are allocated and freed with no list lock held.
