@@ -11,34 +11,11 @@
 #include "buddy.h"
 #include "mmzone.h"
 #include "pgalloc.h"
+#include "page_testutil.h"
 #include "testutil.h"
 
 #define FOUR_GIB ((uint64_t)1 << 32)
 #define NOWARN   PGA_GFP_NOWARN
-
-struct pages {
-	void **v;
-	size_t n, cap;
-};
-
-static void pages_push(struct pages *p, void *addr)
-{
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 4096;
-		p->v = realloc(p->v, p->cap * sizeof(*p->v));
-		REQUIRE(p->v != NULL);
-	}
-	p->v[p->n++] = addr;
-}
-
-static void pages_free(struct pages *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		pga_free_pages(p->v[i], 0);
-	free(p->v);
-	p->v = NULL;
-	p->n = p->cap = 0;
-}
 
 static void check_all_free(const char *when)
 {

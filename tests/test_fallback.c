@@ -14,6 +14,7 @@
 #include "buddy.h"
 #include "mmzone.h"
 #include "pgalloc.h"
+#include "page_testutil.h"
 #include "testutil.h"
 #include "topology.h"
 #include "zonelist.h"
@@ -22,31 +23,6 @@
 #define LIMIT_PAGES ((unsigned long)LIMIT_MB << (20 - PGA_PAGE_SHIFT))
 
 #define NOWARN PGA_GFP_NOWARN
-
-/* A growable array of order-0 pages. */
-struct pages {
-	void **v;
-	size_t n, cap;
-};
-
-static void pages_push(struct pages *p, void *addr)
-{
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 4096;
-		p->v = realloc(p->v, p->cap * sizeof(*p->v));
-		REQUIRE(p->v != NULL);
-	}
-	p->v[p->n++] = addr;
-}
-
-static void pages_free(struct pages *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		pga_free_pages(p->v[i], 0);
-	free(p->v);
-	p->v = NULL;
-	p->n = p->cap = 0;
-}
 
 /* Pin the calling thread to cpu; false when this machine does not allow it. */
 /* May this process run on CPU 0 (the fake topology puts it on node 0)? */

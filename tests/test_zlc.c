@@ -18,26 +18,12 @@
 #include "buddy.h"
 #include "mmzone.h"
 #include "pgalloc.h"
+#include "page_testutil.h"
 #include "testutil.h"
 #include "zonelist.h"
 
 #define NOWARN      PGA_GFP_NOWARN
 #define INTERVAL_MS 1000
-
-struct pages {
-	void **v;
-	size_t n, cap;
-};
-
-static void pages_push(struct pages *p, void *addr)
-{
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 4096;
-		p->v = realloc(p->v, p->cap * sizeof(*p->v));
-		REQUIRE(p->v != NULL);
-	}
-	p->v[p->n++] = addr;
-}
 
 static void pages_free_range(struct pages *p, size_t from, size_t to)
 {
