@@ -18,22 +18,6 @@
 #include "pgalloc.h"
 #include "testutil.h"
 
-/* t_run_with_conf, with the child's tally starting from zero, so that a
- * failure in one case is not counted again in every later one. */
-static void (*g_case_fn)(void);
-
-static void case_trampoline(void)
-{
-	t_failures = 0;
-	g_case_fn();
-}
-
-static int run_case(const char *name, const char *conf, void (*fn)(void))
-{
-	g_case_fn = fn;
-	return t_run_with_conf(name, conf, case_trampoline);
-}
-
 /* ---- helpers ---------------------------------------------------------- */
 
 struct zone_snap {
@@ -591,9 +575,9 @@ static void case_exact(void)
 
 int main(void)
 {
-	run_case("split_merge", NULL, case_split_merge);
-	run_case("torture", NULL, case_torture);
-	run_case("migratetype", NULL, case_migratetype);
-	run_case("exact", NULL, case_exact);
+	t_run_with_conf("split_merge", NULL, case_split_merge);
+	t_run_with_conf("torture", NULL, case_torture);
+	t_run_with_conf("migratetype", NULL, case_migratetype);
+	t_run_with_conf("exact", NULL, case_exact);
 	return t_done("buddy");
 }

@@ -281,40 +281,18 @@ static void case_no_dma32(void)
 	check_all_free("no_dma32");
 }
 
-/* Run a case in its own process and print its tally there. */
-static void (*case_fn)(void);
-static const char *case_name;
-
-static void case_main(void)
-{
-	/* The child inherits the parent's tally: count this case alone. */
-	t_checks = 0;
-	t_failures = 0;
-	case_fn();
-	printf("  %s: %d checks, %d failed\n", case_name, t_checks, t_failures);
-}
-
-static void run_case_with_conf(const char *name, const char *conf, void (*fn)(void))
-{
-	case_fn = fn;
-	case_name = name;
-	t_run_with_conf(name, conf, case_main);
-}
-
 int main(void)
 {
-	run_case_with_conf("placement-1", "numa_fake=1,node_limit_mb=64,dma32_mb=16",
-	                   case_placement);
-	run_case_with_conf("placement-2", "numa_fake=2,node_limit_mb=64,dma32_mb=16",
-	                   case_placement);
+	t_run_with_conf("placement-1", "numa_fake=1,node_limit_mb=64,dma32_mb=16", case_placement);
+	t_run_with_conf("placement-2", "numa_fake=2,node_limit_mb=64,dma32_mb=16", case_placement);
 	/* dma32_mb above a quarter of the node is clamped to 16 MiB. */
-	run_case_with_conf("placement-clamped", "numa_fake=2,node_limit_mb=64,dma32_mb=64",
-	                   case_placement);
-	run_case_with_conf("dma32-fallback", "numa_fake=2,node_limit_mb=64,dma32_mb=16",
-	                   case_dma32_fallback);
-	run_case_with_conf("lowmem-reserve", "numa_fake=1,node_limit_mb=64,dma32_mb=16",
-	                   case_lowmem_reserve);
-	run_case_with_conf("no-dma32-1", "numa_fake=1,node_limit_mb=64,dma32_mb=0", case_no_dma32);
-	run_case_with_conf("no-dma32-3", "numa_fake=3,node_limit_mb=64,dma32_mb=0", case_no_dma32);
+	t_run_with_conf("placement-clamped", "numa_fake=2,node_limit_mb=64,dma32_mb=64",
+	                case_placement);
+	t_run_with_conf("dma32-fallback", "numa_fake=2,node_limit_mb=64,dma32_mb=16",
+	                case_dma32_fallback);
+	t_run_with_conf("lowmem-reserve", "numa_fake=1,node_limit_mb=64,dma32_mb=16",
+	                case_lowmem_reserve);
+	t_run_with_conf("no-dma32-1", "numa_fake=1,node_limit_mb=64,dma32_mb=0", case_no_dma32);
+	t_run_with_conf("no-dma32-3", "numa_fake=3,node_limit_mb=64,dma32_mb=0", case_no_dma32);
 	return t_done("test_dma32");
 }

@@ -373,36 +373,16 @@ static void case_cpuset(void)
 	check_all_free("cpuset");
 }
 
-/* Run a case in its own process and print its tally there. */
-static void (*case_fn)(void);
-static const char *case_name;
-
-static void case_main(void)
-{
-	/* The child inherits the parent's tally: count this case alone. */
-	t_checks = 0;
-	t_failures = 0;
-	case_fn();
-	printf("  %s: %d checks, %d failed\n", case_name, t_checks, t_failures);
-}
-
-static void run_case_with_conf(const char *name, const char *conf, void (*fn)(void))
-{
-	case_fn = fn;
-	case_name = name;
-	t_run_with_conf(name, conf, case_main);
-}
-
 int main(void)
 {
 	const char *conf = "numa_fake=4,node_limit_mb=64";
 
-	run_case_with_conf("placement", conf, case_placement);
-	run_case_with_conf("exhaust-and-spill", conf, case_exhaust_and_spill);
+	t_run_with_conf("placement", conf, case_placement);
+	t_run_with_conf("exhaust-and-spill", conf, case_exhaust_and_spill);
 	if (cpu0_allowed()) {
-		run_case_with_conf("nodemask", conf, case_nodemask);
-		run_case_with_conf("cpuset", "numa_fake=4,node_limit_mb=64,cpuset_mems=0:1",
-		                   case_cpuset);
+		t_run_with_conf("nodemask", conf, case_nodemask);
+		t_run_with_conf("cpuset", "numa_fake=4,node_limit_mb=64,cpuset_mems=0:1",
+		                case_cpuset);
 	} else {
 		printf("SKIP: nodemask, cpuset: this process may not run on CPU 0\n");
 	}

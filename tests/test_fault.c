@@ -17,22 +17,6 @@
 #include "pgalloc.h"
 #include "testutil.h"
 
-/* t_run_with_conf, with the child's tally starting from zero, so that a
- * failure in one case is not counted again in every later one. */
-static void (*g_case_fn)(void);
-
-static void case_trampoline(void)
-{
-	t_failures = 0;
-	g_case_fn();
-}
-
-static int run_case(const char *name, const char *conf, void (*fn)(void))
-{
-	g_case_fn = fn;
-	return t_run_with_conf(name, conf, case_trampoline);
-}
-
 #define NR_ALLOCS 60
 
 /* ---- interval and times ------------------------------------------------- */
@@ -225,11 +209,12 @@ static void case_off(void)
 
 int main(void)
 {
-	run_case("interval", "fail_probability=100,fail_interval=3,fail_times=4", case_interval);
-	run_case("min_order", "fail_probability=100,fail_min_order=2,fail_times=-1",
-	         case_min_order);
-	run_case("nofail", "fail_probability=100,fail_times=-1", case_nofail);
+	t_run_with_conf("interval", "fail_probability=100,fail_interval=3,fail_times=4",
+	                case_interval);
+	t_run_with_conf("min_order", "fail_probability=100,fail_min_order=2,fail_times=-1",
+	                case_min_order);
+	t_run_with_conf("nofail", "fail_probability=100,fail_times=-1", case_nofail);
 	case_seed();
-	run_case("off", "fail_interval=2,fail_times=5", case_off);
+	t_run_with_conf("off", "fail_interval=2,fail_times=5", case_off);
 	return t_done("fault");
 }

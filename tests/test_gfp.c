@@ -23,22 +23,6 @@
 #include "pgalloc.h"
 #include "testutil.h"
 
-/* t_run_with_conf, with the child's tally starting from zero, so that a
- * failure in one case is not counted again in every later one. */
-static void (*g_case_fn)(void);
-
-static void case_trampoline(void)
-{
-	t_failures = 0;
-	g_case_fn();
-}
-
-static int run_case(const char *name, const char *conf, void (*fn)(void))
-{
-	g_case_fn = fn;
-	return t_run_with_conf(name, conf, case_trampoline);
-}
-
 #define SMALL_CONF "node_limit_mb=32,dma32_mb=0"
 
 /* Run fn in a child with PGALLOC_CONF=conf and its stderr captured into out
@@ -612,12 +596,12 @@ int main(void)
 	g_expect = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	REQUIRE(g_expect != MAP_FAILED);
 
-	run_case("zero", NULL, case_zero);
-	run_case("alignment", NULL, case_alignment);
-	run_case("einval", NULL, case_einval);
-	run_case("enomem", SMALL_CONF, case_enomem);
+	t_run_with_conf("zero", NULL, case_zero);
+	t_run_with_conf("alignment", NULL, case_alignment);
+	t_run_with_conf("einval", NULL, case_einval);
+	t_run_with_conf("enomem", SMALL_CONF, case_enomem);
 	case_nowarn();
-	run_case("page_node", NULL, case_page_node);
+	t_run_with_conf("page_node", NULL, case_page_node);
 	case_bad_frees();
 	return t_done("gfp");
 }

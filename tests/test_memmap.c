@@ -17,22 +17,6 @@
 #include "pgalloc.h"
 #include "testutil.h"
 
-/* t_run_with_conf, with the child's tally starting from zero, so that a
- * failure in one case is not counted again in every later one. */
-static void (*g_case_fn)(void);
-
-static void case_trampoline(void)
-{
-	t_failures = 0;
-	g_case_fn();
-}
-
-static int run_case(const char *name, const char *conf, void (*fn)(void))
-{
-	g_case_fn = fn;
-	return t_run_with_conf(name, conf, case_trampoline);
-}
-
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -175,11 +159,11 @@ static void case_rlimit(void)
 		return;
 	}
 	g_as_headroom = 512UL << 20;
-	run_case("rlimit_512m", "node_limit_mb=65536", child_rlimit);
+	t_run_with_conf("rlimit_512m", "node_limit_mb=65536", child_rlimit);
 	g_as_headroom = 64UL << 20;
-	run_case("rlimit_64m", "node_limit_mb=65536", child_rlimit);
+	t_run_with_conf("rlimit_64m", "node_limit_mb=65536", child_rlimit);
 	g_as_headroom = 16UL << 20;
-	run_case("rlimit_16m", "node_limit_mb=65536", child_rlimit);
+	t_run_with_conf("rlimit_16m", "node_limit_mb=65536", child_rlimit);
 }
 
 /* ---- address <-> pfn <-> descriptor ------------------------------------- */
@@ -284,10 +268,10 @@ static void case_rss(void)
 
 int main(void)
 {
-	run_case("growth", "node_limit_mb=4096", case_growth);
+	t_run_with_conf("growth", "node_limit_mb=4096", case_growth);
 	case_rlimit();
-	run_case("roundtrip", NULL, case_roundtrip);
-	run_case("rss", "node_limit_mb=1024", case_rss);
+	t_run_with_conf("roundtrip", NULL, case_roundtrip);
+	t_run_with_conf("rss", "node_limit_mb=1024", case_rss);
 	if (UNDER_ASAN)
 		printf("note: the RLIMIT_AS cases were skipped under AddressSanitizer\n");
 	return t_done("memmap");

@@ -23,22 +23,6 @@
 #include "topology.h"
 #include "testutil.h"
 
-/* t_run_with_conf, with the child's tally starting from zero, so that a
- * failure in one case is not counted again in every later one. */
-static void (*g_case_fn)(void);
-
-static void case_trampoline(void)
-{
-	t_failures = 0;
-	g_case_fn();
-}
-
-static int run_case(const char *name, const char *conf, void (*fn)(void))
-{
-	g_case_fn = fn;
-	return t_run_with_conf(name, conf, case_trampoline);
-}
-
 static int count_lines(const char *s, const char *needle)
 {
 	int n = 0;
@@ -568,7 +552,7 @@ static void programs_good(void)
 
 int main(void)
 {
-	run_case("parse", NULL, case_parse);
+	t_run_with_conf("parse", NULL, case_parse);
 	REQUIRE(observe(NULL, &g_base, g_err, sizeof(g_err)));
 	CHECK_EQ(strlen(g_err), 0);
 	printf("real topology: %d nodes, %d zones\n", g_base.nr_nodes, g_base.nr_zones);

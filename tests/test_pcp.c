@@ -601,39 +601,19 @@ static void case_revoke_race2(void)
 	churn_vs_drain(2);
 }
 
-/* Run a case in its own process and print its tally there. */
-static void (*case_fn)(void);
-static const char *case_name;
-
-static void case_main(void)
-{
-	/* The child inherits the parent's tally: count this case alone. */
-	t_checks = 0;
-	t_failures = 0;
-	case_fn();
-	printf("  %s: %d checks, %d failed\n", case_name, t_checks, t_failures);
-}
-
-static void run_case_with_conf(const char *name, const char *conf, void (*fn)(void))
-{
-	case_fn = fn;
-	case_name = name;
-	t_run_with_conf(name, conf, case_main);
-}
-
 int main(void)
 {
 	const char *small = "numa_fake=1,node_limit_mb=64,pcp_batch=16,pcp_high=64";
 
-	run_case_with_conf("refill", small, case_refill);
-	run_case_with_conf("refill-default", "numa_fake=1,node_limit_mb=256", case_refill);
-	run_case_with_conf("high", small, case_high);
-	run_case_with_conf("high-default", "numa_fake=1,node_limit_mb=256", case_high);
-	run_case_with_conf("hotcold", small, case_hotcold);
-	run_case_with_conf("remote-drain", small, case_remote_drain);
-	run_case_with_conf("thread-exit", small, case_thread_exit);
-	run_case_with_conf("revoke-race", small, case_revoke_race);
-	run_case_with_conf("revoke-race-2", "numa_fake=2,node_limit_mb=64,pcp_batch=8,pcp_high=24",
-	                   case_revoke_race2);
+	t_run_with_conf("refill", small, case_refill);
+	t_run_with_conf("refill-default", "numa_fake=1,node_limit_mb=256", case_refill);
+	t_run_with_conf("high", small, case_high);
+	t_run_with_conf("high-default", "numa_fake=1,node_limit_mb=256", case_high);
+	t_run_with_conf("hotcold", small, case_hotcold);
+	t_run_with_conf("remote-drain", small, case_remote_drain);
+	t_run_with_conf("thread-exit", small, case_thread_exit);
+	t_run_with_conf("revoke-race", small, case_revoke_race);
+	t_run_with_conf("revoke-race-2", "numa_fake=2,node_limit_mb=64,pcp_batch=8,pcp_high=24",
+	                case_revoke_race2);
 	return t_done("test_pcp");
 }

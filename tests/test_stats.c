@@ -24,22 +24,6 @@
 #include "topology.h"
 #include "testutil.h"
 
-/* t_run_with_conf, with the child's tally starting from zero, so that a
- * failure in one case is not counted again in every later one. */
-static void (*g_case_fn)(void);
-
-static void case_trampoline(void)
-{
-	t_failures = 0;
-	g_case_fn();
-}
-
-static int run_case(const char *name, const char *conf, void (*fn)(void))
-{
-	g_case_fn = fn;
-	return t_run_with_conf(name, conf, case_trampoline);
-}
-
 /* The whole output of pga_stats_print(what), NUL-terminated, malloc'd. */
 static char *stats_text(unsigned what)
 {
@@ -514,10 +498,10 @@ static void case_numa(void)
 
 int main(void)
 {
-	run_case("accounting", NULL, case_accounting);
-	run_case("accounting-fake", "numa_fake=2,node_limit_mb=256", case_accounting);
+	t_run_with_conf("accounting", NULL, case_accounting);
+	t_run_with_conf("accounting-fake", "numa_fake=2,node_limit_mb=256", case_accounting);
 	case_print_at_exit("stats_print=1", true);
 	case_print_at_exit("stats_print=0", false);
-	run_case("numa", "numa_fake=2,node_limit_mb=32,dma32_mb=0", case_numa);
+	t_run_with_conf("numa", "numa_fake=2,node_limit_mb=32,dma32_mb=0", case_numa);
 	return t_done("stats");
 }

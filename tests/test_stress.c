@@ -267,39 +267,19 @@ static void run_stress(void)
 	CHECK_EQ(pgalloc, pgfree);
 }
 
-/* Run a case in its own process and print its tally there. */
-static void (*case_fn)(void);
-static const char *case_name;
-
-static void case_main(void)
-{
-	/* The child inherits the parent's tally: count this case alone. */
-	t_checks = 0;
-	t_failures = 0;
-	case_fn();
-	printf("  %s: %d checks, %d failed\n", case_name, t_checks, t_failures);
-}
-
-static void run_case_with_conf(const char *name, const char *conf, void (*fn)(void))
-{
-	case_fn = fn;
-	case_name = name;
-	t_run_with_conf(name, conf, case_main);
-}
-
 int main(void)
 {
 	long ops = T_SANITIZED ? FULL_OPS / 2 : FULL_OPS;
 
 	cur.ops = ops;
 	cur.tight = false;
-	run_case_with_conf("stress", "node_limit_mb=256", run_stress);
-	run_case_with_conf("stress-numa2", "numa_fake=2,node_limit_mb=256", run_stress);
+	t_run_with_conf("stress", "node_limit_mb=256", run_stress);
+	t_run_with_conf("stress-numa2", "numa_fake=2,node_limit_mb=256", run_stress);
 	/* Short of memory: the slow path, reclaim and remote drains run
 	 * under the same concurrency. */
 	cur.ops = ops / 4;
 	cur.tight = true;
-	run_case_with_conf("stress-tight", "numa_fake=2,node_limit_mb=24,pcp_batch=31,pcp_high=186",
-	                   run_stress);
+	t_run_with_conf("stress-tight", "numa_fake=2,node_limit_mb=24,pcp_batch=31,pcp_high=186",
+	                run_stress);
 	return t_done("test_stress");
 }

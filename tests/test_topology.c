@@ -27,22 +27,6 @@
 #include "topology.h"
 #include "testutil.h"
 
-/* t_run_with_conf, with the child's tally starting from zero, so that a
- * failure in one case is not counted again in every later one. */
-static void (*g_case_fn)(void);
-
-static void case_trampoline(void)
-{
-	t_failures = 0;
-	g_case_fn();
-}
-
-static int run_case(const char *name, const char *conf, void (*fn)(void))
-{
-	g_case_fn = fn;
-	return t_run_with_conf(name, conf, case_trampoline);
-}
-
 /* ---- pga_local_node() follows the CPU --------------------------------------- */
 
 struct local_arg {
@@ -253,7 +237,7 @@ int main(void)
 	bool have_numa = numa_available() >= 0;
 
 	if (have_numa)
-		run_case("real", NULL, case_real);
+		t_run_with_conf("real", NULL, case_real);
 	else
 		printf("SKIP real: libnuma says NUMA is not available here\n");
 #else
@@ -261,13 +245,14 @@ int main(void)
 
 	printf("SKIP real: built without <numa.h> (libnuma-dev)\n");
 #endif
-	run_case("real-sanity", NULL, case_real_sanity);
-	run_case("fake4", "numa_fake=4", case_fake4);
-	run_case("fake2", "numa_fake=2", case_fake2);
-	run_case("fake1", "numa_fake=1", case_fake1);
-	run_case("distance", "numa_fake=3,numa_distance=10:20:30:20:10:20:30:20:10", case_distance);
-	run_case("asymmetric", "numa_fake=2,numa_distance=10:15:40:10", case_asymmetric);
-	run_case("cpu_map", "numa_fake=3,numa_cpu_map=2:2:0", case_cpu_map);
+	t_run_with_conf("real-sanity", NULL, case_real_sanity);
+	t_run_with_conf("fake4", "numa_fake=4", case_fake4);
+	t_run_with_conf("fake2", "numa_fake=2", case_fake2);
+	t_run_with_conf("fake1", "numa_fake=1", case_fake1);
+	t_run_with_conf("distance", "numa_fake=3,numa_distance=10:20:30:20:10:20:30:20:10",
+	                case_distance);
+	t_run_with_conf("asymmetric", "numa_fake=2,numa_distance=10:15:40:10", case_asymmetric);
+	t_run_with_conf("cpu_map", "numa_fake=3,numa_cpu_map=2:2:0", case_cpu_map);
 	if (!have_numa && t_failures == 0) {
 		t_done("topology");
 		t_skip("libnuma says NUMA is not available (numa_available() < 0): the real "

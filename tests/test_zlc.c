@@ -262,38 +262,18 @@ static void case_primitives(void)
 	CHECK(pga_zlc_zone_worth_trying(zl, 1));
 }
 
-/* Run a case in its own process and print its tally there. */
-static void (*case_fn)(void);
-static const char *case_name;
-
-static void case_main(void)
-{
-	/* The child inherits the parent's tally: count this case alone. */
-	t_checks = 0;
-	t_failures = 0;
-	case_fn();
-	printf("  %s: %d checks, %d failed\n", case_name, t_checks, t_failures);
-}
-
-static void run_case_with_conf(const char *name, const char *conf, void (*fn)(void))
-{
-	case_fn = fn;
-	case_name = name;
-	t_run_with_conf(name, conf, case_main);
-}
-
 int main(void)
 {
 	char conf[256];
 
-	run_case_with_conf("one-node", "numa_fake=1,node_limit_mb=32", case_one_node);
+	t_run_with_conf("one-node", "numa_fake=1,node_limit_mb=32", case_one_node);
 	snprintf(conf, sizeof(conf), "numa_fake=3,node_limit_mb=32,zlc_interval_ms=%d",
 	         INTERVAL_MS);
 	if (cpu0_allowed())
-		run_case_with_conf("skip-and-expiry", conf, case_skip_and_expiry);
+		t_run_with_conf("skip-and-expiry", conf, case_skip_and_expiry);
 	else
 		printf("SKIP: skip-and-expiry: this process may not run on CPU 0\n");
-	run_case_with_conf("primitives", "numa_fake=3,node_limit_mb=32,zlc_interval_ms=200",
-	                   case_primitives);
+	t_run_with_conf("primitives", "numa_fake=3,node_limit_mb=32,zlc_interval_ms=200",
+	                case_primitives);
 	return t_done("test_zlc");
 }

@@ -366,26 +366,6 @@ static const int hand_dir4[] = {0, 1, 2, 3, 1, 2, 3, 0, 2, 3, 0, 1, 3, 0, 1, 2};
  * then 1 at 21. Node 1: 3..7 at 20 + 0, then 2 at 20 + 7, then 0 at 22. */
 static const int hand8[] = {0, 2, 3, 4, 5, 6, 7, 1, 1, 3, 4, 5, 6, 7, 2, 0};
 
-/* Run a case in its own process and print its tally there. */
-static void (*case_fn)(void);
-static const char *case_name;
-
-static void case_main(void)
-{
-	/* The child inherits the parent's tally: count this case alone. */
-	t_checks = 0;
-	t_failures = 0;
-	case_fn();
-	printf("  %s: %d checks, %d failed\n", case_name, t_checks, t_failures);
-}
-
-static void run_case_with_conf(const char *name, const char *conf, void (*fn)(void))
-{
-	case_fn = fn;
-	case_name = name;
-	t_run_with_conf(name, conf, case_main);
-}
-
 int main(void)
 {
 	char conf[1024];
@@ -414,9 +394,9 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		cur = &cases[i];
 		conf_for(cur, conf, sizeof(conf));
-		run_case_with_conf(cur->name, conf, run_case);
+		t_run_with_conf(cur->name, conf, run_case);
 	}
-	run_case_with_conf("iterate", "numa_fake=4,node_limit_mb=64,dma32_mb=8", run_iter);
-	run_case_with_conf("no-dma32", "numa_fake=3,node_limit_mb=64,dma32_mb=0", run_no_dma32);
+	t_run_with_conf("iterate", "numa_fake=4,node_limit_mb=64,dma32_mb=8", run_iter);
+	t_run_with_conf("no-dma32", "numa_fake=3,node_limit_mb=64,dma32_mb=0", run_no_dma32);
 	return t_done("test_zonelist");
 }

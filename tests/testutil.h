@@ -67,7 +67,8 @@ static inline int t_done(const char *name)
 
 /*
  * Run fn in a child process with PGALLOC_CONF=conf (NULL: unset). The child
- * exits with fn's tally. Returns true when the child passed; a failure or a
+ * counts its own checks from zero, prints them under name, and exits with
+ * its tally. Returns true when the child passed; a failure or a
  * crash counts as one failed check here.
  */
 static inline int t_run_with_conf(const char *name, const char *conf, void (*fn)(void))
@@ -83,6 +84,7 @@ static inline int t_run_with_conf(const char *name, const char *conf, void (*fn)
 		else
 			unsetenv("PGALLOC_CONF");
 		fn();
+		printf("  %s: %d checks, %d failed\n", name, t_checks, t_failures);
 		fflush(NULL);
 		_exit(t_failures ? 1 : 0);
 	}
