@@ -17,24 +17,6 @@
 #define FOUR_GIB ((uint64_t)1 << 32)
 #define NOWARN   PGA_GFP_NOWARN
 
-static void check_all_free(const char *when)
-{
-	pga_drain_all_pages();
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
-		struct pga_zone *z = pga_pgdat.zones[id];
-		char why[256] = "";
-		bool ok;
-
-		pthread_mutex_lock(&z->lock);
-		ok = pga_zone_check_locked(z, why, sizeof(why));
-		pthread_mutex_unlock(&z->lock);
-		CHECK(ok);
-		if (!ok)
-			fprintf(stderr, "%s: zone %d/%s: %s\n", when, z->node, z->name, why);
-		CHECK_EQ(pga_zone_free_pages(z), atomic_load(&z->managed_pages));
-	}
-}
-
 static bool below_4g(const void *p, unsigned order)
 {
 	return (uint64_t)(uintptr_t)p + ((uint64_t)PGA_PAGE_SIZE << order) <= FOUR_GIB;

@@ -57,24 +57,6 @@ static bool pin_to_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
-static void check_all_free(const char *when)
-{
-	pga_drain_all_pages();
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
-		struct pga_zone *z = pga_pgdat.zones[id];
-		char why[256] = "";
-		bool ok;
-
-		pthread_mutex_lock(&z->lock);
-		ok = pga_zone_check_locked(z, why, sizeof(why));
-		pthread_mutex_unlock(&z->lock);
-		CHECK(ok);
-		if (!ok)
-			fprintf(stderr, "%s: zone %d/%s: %s\n", when, z->node, z->name, why);
-		CHECK_EQ(pga_zone_free_pages(z), atomic_load(&z->managed_pages));
-	}
-}
-
 /* Fill a node with THISNODE allocations until they fail. */
 static void fill_node(int nid, struct pages *out)
 {
