@@ -25,8 +25,8 @@
 #include "page_alloc.h"
 #include "topology.h"
 
-#define CPU_PARTIAL 4 /* slabs a thread may hold frozen per class, besides its cpu slab */
-#define MIN_PARTIAL 5 /* empty slabs a node keeps per class before freeing them */
+#define CPU_PARTIAL PGA_SLAB_CPU_PARTIAL
+#define MIN_PARTIAL PGA_SLAB_MIN_PARTIAL
 
 /* kmem_cache_node: the partial slabs of one class on one node. */
 struct kmem_node {

@@ -27,6 +27,15 @@
 #include "sizeclass.h"
 #include "thread.h"
 
+/*
+ * How much the caches may keep when every object is free: per class, a
+ * thread holds its cpu slab and at most PGA_SLAB_CPU_PARTIAL more frozen
+ * slabs; a node keeps PGA_SLAB_MIN_PARTIAL empty slabs on its partial list
+ * (a slab that empties there is freed once the list holds that many).
+ */
+#define PGA_SLAB_CPU_PARTIAL 4
+#define PGA_SLAB_MIN_PARTIAL 5
+
 /* Refill t's cache of class cls and return one object; NULL with errno
  * ENOMEM when no memory is left. */
 void *pga_slab_alloc_slow(struct pga_thread *t, unsigned cls);

@@ -29,6 +29,7 @@ struct pga_thread pga_thread_dead = {.revoked = 1, .node = 0};
 pthread_mutex_t pga_thread_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pga_list registry = {&registry, &registry};
 static struct pga_thread *free_states; /* under the registry lock */
+static unsigned long nr_states;        /* states ever mapped; under the registry lock */
 static pthread_key_t exit_key;
 
 /* How many slow-path calls between two looks at the current CPU. */
@@ -96,6 +97,9 @@ static struct pga_thread *state_alloc(void)
 			pga_os_release(t, bytes);
 			return NULL;
 		}
+		pthread_mutex_lock(&pga_thread_registry_lock);
+		nr_states++;
+		pthread_mutex_unlock(&pga_thread_registry_lock);
 	}
 	memset(t, 0, bytes);
 	char *p = (char *)t + pga_round_up(sizeof(*t), PGA_CACHELINE);
@@ -164,6 +168,20 @@ struct pga_thread *pga_thread_attach(void)
 	pthread_setspecific(exit_key, t);
 	pga_current = t;
 	return t;
+}
+
+void pga_thread_counts(unsigned long *registered, unsigned long *mapped)
+{
+	struct pga_list *pos;
+	unsigned long n = 0;
+
+	pthread_mutex_lock(&pga_thread_registry_lock);
+	pga_list_for_each (pos, &registry) {
+		n++;
+	}
+	*registered = n;
+	*mapped = nr_states;
+	pthread_mutex_unlock(&pga_thread_registry_lock);
 }
 
 void pga_for_each_thread(void (*fn)(struct pga_thread *t, void *arg), void *arg)

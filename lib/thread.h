@@ -128,6 +128,10 @@ unsigned long pga_thread_drain_locked(struct pga_thread *t);
 /* Apply fn to every registered thread under the registry lock. */
 void pga_for_each_thread(void (*fn)(struct pga_thread *t, void *arg), void *arg);
 
+/* Threads with state now (registered), and states ever mapped: states are
+ * recycled, never unmapped, so mapped is the most that were alive at once. */
+void pga_thread_counts(unsigned long *registered, unsigned long *mapped);
+
 /* Registry lock, for pga_for_each_thread users that need a stable view. */
 extern pthread_mutex_t pga_thread_registry_lock;
 
