@@ -461,16 +461,16 @@ static void case_page_node(void)
 
 static char *g_expect; /* shared with the children: the address, as %p prints it */
 
-static void note(const void *addr)
+static void note(uintptr_t addr)
 {
-	snprintf(g_expect, 64, "%p", addr);
+	snprintf(g_expect, 64, "%p", (void *)addr);
 }
 
 static void bad_double_free_pcp(void)
 {
 	void *p = pga_alloc_pages(0, 0);
 	REQUIRE(p);
-	note(p);
+	note((uintptr_t)p);
 	pga_free_pages(p, 0);
 	pga_free_pages(p, 0);
 }
@@ -479,7 +479,7 @@ static void bad_double_free_buddy(void)
 {
 	void *p = pga_alloc_pages(0, 0);
 	REQUIRE(p);
-	note(p);
+	note((uintptr_t)p);
 	pga_free_pages(p, 0);
 	pga_drain_all_pages();
 	pga_free_pages(p, 0);
@@ -489,7 +489,7 @@ static void bad_double_free_order5(void)
 {
 	void *p = pga_alloc_pages(PGA_GFP_MOVABLE, 5);
 	REQUIRE(p);
-	note(p);
+	note((uintptr_t)p);
 	pga_free_pages(p, 5);
 	pga_free_pages(p, 5);
 }
@@ -497,7 +497,7 @@ static void bad_double_free_order5(void)
 static void bad_free_stack(void)
 {
 	char buf[64];
-	note(buf);
+	note((uintptr_t)buf);
 	pga_free_pages(buf, 0);
 }
 
@@ -505,7 +505,7 @@ static void bad_free_heap(void)
 {
 	void *p = malloc(PGA_PAGE_SIZE * 2);
 	REQUIRE(p);
-	note(p);
+	note((uintptr_t)p);
 	pga_free_pages(p, 0);
 }
 
@@ -513,7 +513,7 @@ static void bad_free_interior(void)
 {
 	unsigned char *p = pga_alloc_pages(0, 2);
 	REQUIRE(p);
-	note(p + PGA_PAGE_SIZE);
+	note((uintptr_t)(p + PGA_PAGE_SIZE));
 	pga_free_pages(p + PGA_PAGE_SIZE, 2);
 }
 
@@ -521,7 +521,7 @@ static void bad_free_interior_order0(void)
 {
 	unsigned char *p = pga_alloc_pages(0, 2);
 	REQUIRE(p);
-	note(p + 2 * PGA_PAGE_SIZE);
+	note((uintptr_t)(p + 2 * PGA_PAGE_SIZE));
 	pga_free_pages(p + 2 * PGA_PAGE_SIZE, 0);
 }
 
@@ -529,7 +529,7 @@ static void bad_free_misaligned(void)
 {
 	unsigned char *p = pga_alloc_pages(0, 0);
 	REQUIRE(p);
-	note(p + 16);
+	note((uintptr_t)(p + 16));
 	pga_free_pages(p + 16, 0);
 }
 
@@ -537,7 +537,7 @@ static void bad_free_wrong_order(void)
 {
 	void *p = pga_alloc_pages(0, 2);
 	REQUIRE(p);
-	note(p);
+	note((uintptr_t)p);
 	pga_free_pages(p, 3);
 }
 
@@ -548,7 +548,7 @@ static void bad_free_never_allocated(void)
 	REQUIRE(p);
 	pga_free_pages(p, 4);
 	pga_drain_all_pages();
-	note(p + 8 * PGA_PAGE_SIZE);
+	note((uintptr_t)(p + 8 * PGA_PAGE_SIZE));
 	pga_free_pages(p + 8 * PGA_PAGE_SIZE, 0);
 }
 
