@@ -6,8 +6,8 @@ build/ first; see `scripts/bench --help`. Running and reporting need nothing
 beyond the Python standard library. The plots need matplotlib, which lives in
 Debian's /usr/bin/python3 (python3-matplotlib), not necessarily in the
 python3 on PATH: this script draws them by running itself there
-(`bench.py plot DIR`), falls back to gnuplot, and skips them (saying so)
-when neither is there.
+(`bench.py plot DIR`), and skips them (saying so) when matplotlib is not
+installed.
 
 What runs (found with `meson introspect build --targets`):
 
@@ -47,7 +47,6 @@ import math
 import os
 import platform
 import re
-import shutil
 import signal
 import socket
 import statistics
@@ -733,7 +732,7 @@ def run_all(args):
     failed = sum(1 for r in runs if "error" in r)
     if failed:
         log(f"{failed} of {len(runs)} runs failed: see results.md")
-    report(out_dir, args.plots, args.plotter)
+    report(out_dir, args.plots)
     return 0
 
 
@@ -1218,104 +1217,32 @@ def plot_matplotlib(out_dir):
     print("\n".join(made))
 
 
-def plot_gnuplot(out_dir, results):
-    """The same plots with gnuplot, when matplotlib is not there."""
-    data, traces = plot_data(results)
-    made = []
-    with tempfile.TemporaryDirectory(prefix="pga-plot-") as tmp:
-        width = max(900, 20 * max((sum(len(p[1]) for p in data[src]) for src in data), default=0) + 200)
-        script = [f"set terminal pngcairo noenhanced size {width},640 font ',8'",
-                  "set style data histograms", "set style histogram clustered gap 1",
-                  "set style fill solid 0.9 border -1", "set logscale y", "set grid ytics",
-                  "set xtics rotate by 60 right scale 0", "set key top left",
-                  "set ylabel 'ratio to jemalloc, log scale (< 1: better)'"]
-        for src, fname, title in (("time", "time-ratios.png", "Time ratio to jemalloc (> 1: slower)"),
-                                  ("rss", "rss-ratios.png", "Peak RSS ratio to jemalloc (> 1: bigger)")):
-            if not data[src]:
-                continue
-            # One chart: the panels one after the other.
-            labels, series = [], {}
-            for ptitle, plabels, pseries in data[src]:
-                labels += [lab if lab != "geometric mean" else f"geometric mean, {ptitle}"
-                           for lab in plabels]
-                for a, v in pseries.items():
-                    series.setdefault(a, []).extend(v)
-            dat = os.path.join(tmp, f"{src}.dat")
-            allocs = list(series)
-            with open(dat, "w") as f:
-                f.write("label " + " ".join(allocs) + "\n")
-                for j, lab in enumerate(labels):
-                    vals = [series[a][j] for a in allocs]
-                    f.write('"' + lab.replace('"', "'") + '" ' +
-                            " ".join(f"{v:.5g}" if v else "NaN" for v in vals) + "\n")
-            script += [f"set output '{os.path.join(out_dir, fname)}'", f"set title '{title}'",
-                       "plot " + ", ".join(
-                           f"'{dat}' using {i + 2}:xtic(1) title '{a}' lc rgb '{COLORS.get(a, '#000000')}'"
-                           for i, a in enumerate(allocs)),
-                       ]
-            made.append(fname)
-        if traces:
-            script += ["unset logscale y", "unset style", "set style data lines", "set xtics norotate",
-                       f"set output '{os.path.join(out_dir, 'rss-decay-trace.png')}'",
-                       "set title 'RSS over time, rss-decay'", "set xlabel 'time (s)'",
-                       "set ylabel 'RSS (MiB)'", "set terminal pngcairo noenhanced size 900,480 font ',8'"]
-            parts = []
-            for a in results["config"]["allocators"]:
-                if a not in traces:
-                    continue
-                dat = os.path.join(tmp, f"trace-{a}.dat")
-                with open(dat, "w") as f:
-                    for t, rss in traces[a]["points"]:
-                        f.write(f"{t / 1000:.4f} {rss / 1024:.3f}\n")
-                parts.append(f"'{dat}' using 1:2 with lines title '{a}' lc rgb '{COLORS.get(a)}'")
-            script.append("plot " + ", ".join(parts))
-            made.append("rss-decay-trace.png")
-        sp = os.path.join(tmp, "plot.gp")
-        with open(sp, "w") as f:
-            f.write("\n".join(script) + "\n")
-        p = subprocess.run(["gnuplot", sp], capture_output=True, text=True, check=False)
-        if p.returncode != 0 and "pngcairo" in p.stderr:
-            with open(sp, "w") as f:
-                f.write("\n".join(script).replace("pngcairo", "png").replace(" font ',8'", "") + "\n")
-            p = subprocess.run(["gnuplot", sp], capture_output=True, text=True, check=False)
-        if p.returncode != 0:
-            log("gnuplot failed: " + p.stderr.strip()[-500:])
-            return []
-    return made
-
-
-def make_plots(out_dir, results, plotter="auto"):
-    """Draw the plots (PLOTTER: auto, matplotlib or gnuplot); returns
-    [(file, title)] of those drawn."""
+def make_plots(out_dir):
+    """Draw the plots, replacing those OUT_DIR has; returns [(file, title)]
+    of those drawn."""
     for f, _ in PLOT_FILES:
         try:
             os.unlink(os.path.join(out_dir, f))
         except FileNotFoundError:
             pass
     py = "/usr/bin/python3"
-    made = None
-    if plotter in ("auto", "matplotlib") and os.access(py, os.X_OK):
-        check = subprocess.run([py, "-c", "import matplotlib"], capture_output=True, check=False)
-        if check.returncode == 0:
-            p = subprocess.run([py, os.path.abspath(__file__), "plot", out_dir],
-                               capture_output=True, text=True, check=False)
-            if p.returncode == 0:
-                made = p.stdout.split()
-            else:
-                log("matplotlib plots failed: " + p.stderr.strip()[-800:])
-    if made is None and plotter in ("auto", "gnuplot") and shutil.which("gnuplot"):
-        made = plot_gnuplot(out_dir, results)
-    if made is None:
-        log("no plots: neither matplotlib (python3-matplotlib for /usr/bin/python3) "
-            "nor gnuplot is installed")
+    if not os.access(py, os.X_OK) or subprocess.run(
+            [py, "-c", "import matplotlib"], capture_output=True, check=False).returncode != 0:
+        log(f"no plots: matplotlib is not installed (python3-matplotlib, for {py})")
         return []
+    p = subprocess.run([py, os.path.abspath(__file__), "plot", out_dir],
+                       capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        log("matplotlib plots failed: " + p.stderr.strip()[-800:])
+        return []
+    made = p.stdout.split()
     return [(f, t) for f, t in PLOT_FILES if f in made]
 
 
-def report(out_dir, plots=True, plotter="auto"):
+def report(out_dir, plots=True):
     with open(os.path.join(out_dir, "results.json")) as f:
         results = json.load(f)
-    made = make_plots(out_dir, results, plotter) if plots else []
+    made = make_plots(out_dir) if plots else []
     path = write_md(results, out_dir, made)
     log(f"wrote {os.path.relpath(path)}" + (f" and {', '.join(f for f, _ in made)}" if made else ""))
     rat = ratios(results)
@@ -1360,15 +1287,17 @@ def main(argv):
     ap.add_argument("--report", metavar="DIR",
                     help="only rewrite results.md and the plots of DIR from its results.json")
     ap.add_argument("--no-plots", dest="plots", action="store_false", help="draw no plots")
-    ap.add_argument("--plotter", choices=("auto", "matplotlib", "gnuplot"), default="auto",
-                    help="what draws the plots (default: matplotlib in /usr/bin/python3, "
-                    "else gnuplot)")
+    # matplotlib draws the plots, nothing else does: the option that chose
+    # between it and gnuplot is still accepted, for the command lines that
+    # give it.
+    ap.add_argument("--plotter", choices=("auto", "matplotlib"), default="auto",
+                    help=argparse.SUPPRESS)
     ap.add_argument("--build", default="build", help=argparse.SUPPRESS)
     ap.add_argument("-v", "--verbose", action="store_true", help="a line per run")
     args = ap.parse_args(argv)
     args.argv = argv
     if args.report:
-        return report(args.report, args.plots, args.plotter)
+        return report(args.report, args.plots)
     if args.reps is None:
         args.reps = 2 if args.quick else 5
     if args.reps < 1:
