@@ -1,103 +1,28 @@
 # shellcheck shell=bash
-# Helpers shared by scripts/test, scripts/run and scripts/callgrind-malloc.
-# Source it; do not run it.
+# Helpers shared by scripts/test, scripts/run, scripts/bench and
+# scripts/callgrind-malloc. Source it; do not run it.
 #
-#   pga_ensure_deps            install the build dependencies that are missing,
-#                              and the programs the preload tests run
-#   pga_ensure_pkgs PKG...     install the Debian packages PKG... that are missing
+#   pga_ensure_deps            scripts/setup-deps build test: install the build
+#                              dependencies that are missing, and the programs
+#                              the preload tests run
 #   pga_build_opts NAME        the meson options of build directory NAME
 #   pga_build DIR OPTS...      configure DIR if needed, then compile it
+#
+# The packages themselves, and what may be missing, are scripts/setup-deps'
+# business.
 
 # The repository root, whatever directory the caller runs from.
 PGA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-# Debian packages needed to build, test and run pgalloc.
-PGA_DEPS=(meson ninja-build pkg-config gcc g++ clang libnuma-dev numactl valgrind python3)
-
-# The other programs the preload tests (tests/preload/) run under LD_PRELOAD
-# (python3 and gcc are above). Installed with the rest when possible; without
-# them (not root, no apt) those tests skip rather than the whole suite
-# failing.
-PGA_TEST_DEPS=(sqlite3 git coreutils binutils)
 
 pga_log() {
 	printf '%s\n' "$*" >&2
 }
 
-# True when the Debian package $1 is installed.
-pga_pkg_installed() {
-	local status
-	status="$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" || return 1
-	[[ $status == *" ok installed" ]]
-}
-
-# The packages among $1... that are not installed, one per line.
-pga_missing_pkgs() {
-	local pkg
-	for pkg in "$@"; do
-		pga_pkg_installed "$pkg" || printf '%s\n' "$pkg"
-	done
-}
-
-# Install the Debian packages $1... that are missing. Needs root, and
-# apt-get, when something is missing; returns 1 (after saying why) when it
-# cannot install.
-pga_ensure_pkgs() {
-	local missing=()
-	if ! command -v dpkg-query >/dev/null 2>&1; then
-		pga_log "not a Debian system: cannot check for packages: $*"
-		return 1
-	fi
-	mapfile -t missing < <(pga_missing_pkgs "$@")
-	((${#missing[@]})) || return 0
-	if [[ $(id -u) -ne 0 ]]; then
-		pga_log "missing packages: ${missing[*]}"
-		pga_log "run as root, or: sudo apt-get install -y ${missing[*]}"
-		return 1
-	fi
-	pga_log "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get update -qq >&2 ||
-		! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
-		pga_log "could not install: ${missing[*]}"
-		return 1
-	fi
-}
-
-# Install whatever in PGA_DEPS is missing, and PGA_TEST_DEPS with them when
-# possible (the tests that need a program still missing skip). Returns 1
+# scripts/setup-deps build test, under the name scripts/test calls. Fails
 # (after saying why) when a build dependency is missing and cannot be
-# installed.
+# installed; the preload tests whose program is missing skip.
 pga_ensure_deps() {
-	local missing=() optional=()
-	if ! command -v dpkg-query >/dev/null 2>&1; then
-		# Not a Debian system: check for the tools themselves instead.
-		local tool
-		for tool in meson ninja pkg-config cc; do
-			command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-		done
-		if ((${#missing[@]})); then
-			pga_log "missing tools: ${missing[*]} (install them with your package manager)"
-			return 1
-		fi
-		return 0
-	fi
-	mapfile -t missing < <(pga_missing_pkgs "${PGA_DEPS[@]}")
-	mapfile -t optional < <(pga_missing_pkgs "${PGA_TEST_DEPS[@]}")
-	((${#missing[@]} + ${#optional[@]})) || return 0
-	if [[ $(id -u) -ne 0 ]]; then
-		if ((${#optional[@]})); then
-			pga_log "not installed: ${optional[*]} (the preload tests that run them skip)"
-		fi
-		((${#missing[@]} == 0)) || pga_ensure_pkgs "${missing[@]}"
-		return
-	fi
-	pga_ensure_pkgs "${missing[@]}" "${optional[@]}" && return 0
-	# One apt-get run for everything failed: what is required alone.
-	if ((${#missing[@]})); then
-		pga_ensure_pkgs "${missing[@]}" || return 1
-	fi
-	pga_log "the preload tests that need what is missing skip"
+	"$PGA_ROOT/scripts/setup-deps" build test
 }
 
 # The meson options of each build directory the scripts use.
