@@ -27,10 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* By path, not through -Ilib: lib/ holds headers that must not be found by name alone. */
-#include "../lib/fmt.h"
-#include "../lib/malloc_layer.h"
-#include "../lib/pgalloc.h"
+#include "fmt.h"
+#include "malloc_layer.h"
+#include "pgalloc.h"
 
 /*
  * Declarations the C library's headers may lack: free_sized and
@@ -391,22 +390,4 @@ size_t pga_foreign_usable_size(void *p)
 		atomic_store_explicit(&libc_usable_size_fn, fn, memory_order_release);
 	}
 	return fn ? fn(p) : 0;
-}
-
-/* ---- load time ---- */
-
-/*
- * Fork handlers, registered once when the library is loaded, so that the
- * child of a multi-threaded parent finds every pgalloc lock free. They are
- * registered before those of anything loaded later, so pgalloc's prepare
- * handler runs after theirs (prepare handlers run in reverse order), and
- * handlers that allocate still can. glibc's pthread_atfork does not
- * allocate; nothing else happens here, and pgalloc itself starts at the
- * first allocation.
- */
-__attribute__((constructor)) static void preload_init(void)
-{
-	if (pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) != 0)
-		pga_log("pthread_atfork failed: a child of a multi-threaded fork may deadlock",
-		        NULL, NULL);
 }

@@ -29,8 +29,8 @@
 #include <dlfcn.h>
 
 extern "C" {
-#include "../lib/fmt.h"
-#include "../lib/pgalloc.h"
+#include "fmt.h"
+#include "pgalloc.h"
 }
 
 #define PGA_CXX_EXPORT __attribute__((visibility("default")))

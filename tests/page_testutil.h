@@ -47,8 +47,8 @@ static inline void pages_free(struct pages *p)
 static inline void check_all_free(const char *when)
 {
 	pga_drain_all_pages();
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
-		struct pga_zone *z = pga_pgdat.zones[id];
+	for (int id = 0; id < pga_mem.nr_zones; id++) {
+		struct pga_zone *z = pga_mem.zones[id];
 		char why[256] = "";
 		bool ok;
 

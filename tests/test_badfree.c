@@ -285,14 +285,14 @@ static void never_allocated_page(void)
 {
 	pga_free(pga_malloc(1));
 	struct pga_zone *z = NULL;
-	for (int id = 0; id < pga_pgdat.nr_zones && !z; id++) {
-		struct pga_zone *c = pga_pgdat.zones[id];
+	for (int id = 0; id < pga_mem.nr_zones && !z; id++) {
+		struct pga_zone *c = pga_mem.zones[id];
 		if (c->online_end_pfn < c->zone_start_pfn + c->spanned_pages)
 			z = c;
 	}
 	if (!z) {
 		/* Everything onlined: any high page will do; it is free. */
-		z = pga_pgdat.zones[0];
+		z = pga_mem.zones[0];
 	}
 	void *p = pga_pfn_to_addr(z, z->zone_start_pfn + z->spanned_pages - 1);
 	REQUIRE(pga_page_node(p) >= 0);

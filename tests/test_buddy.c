@@ -38,13 +38,13 @@ static void snap_zone(struct pga_zone *zone, struct zone_snap *s)
 
 static void snap_all(struct zone_snap *s)
 {
-	for (int i = 0; i < pga_pgdat.nr_zones; i++)
-		snap_zone(pga_pgdat.zones[i], &s[i]);
+	for (int i = 0; i < pga_mem.nr_zones; i++)
+		snap_zone(pga_mem.zones[i], &s[i]);
 }
 
 static bool managed_changed(const struct zone_snap *a, const struct zone_snap *b)
 {
-	for (int i = 0; i < pga_pgdat.nr_zones; i++)
+	for (int i = 0; i < pga_mem.nr_zones; i++)
 		if (a[i].managed != b[i].managed)
 			return true;
 	return false;
@@ -55,8 +55,8 @@ static int check_all_zones(const char *where)
 {
 	int bad = 0;
 
-	for (int i = 0; i < pga_pgdat.nr_zones; i++) {
-		struct pga_zone *zone = pga_pgdat.zones[i];
+	for (int i = 0; i < pga_mem.nr_zones; i++) {
+		struct pga_zone *zone = pga_mem.zones[i];
 		char why[256] = "";
 		bool ok;
 
@@ -161,7 +161,7 @@ static void case_split_merge(void)
 			printf("zone grew during attempt %d; again\n", attempt);
 			continue;
 		}
-		for (int i = 0; i < pga_pgdat.nr_zones; i++) {
+		for (int i = 0; i < pga_mem.nr_zones; i++) {
 			CHECK_EQ(after[i].free_pages, before[i].free_pages);
 			for (unsigned o = 0; o < PGA_MAX_ORDER; o++) {
 				if (after[i].nr_free[o] != before[i].nr_free[o])
@@ -281,7 +281,7 @@ static void case_torture(void)
 
 	REQUIRE(pga_num_nodes() >= 1);
 	for (int a = 0; a < PGA_NR_ZONES; a++) {
-		unsigned long n = pga_pgdat.arenas[a].nr_pages;
+		unsigned long n = pga_mem.arenas[a].nr_pages;
 
 		shadow_bits[a] = calloc(n / 64 + 1, sizeof(uint64_t));
 		REQUIRE(shadow_bits[a]);
@@ -361,8 +361,8 @@ static void case_torture(void)
 	pga_drain_all_pages();
 	check_all_zones("torture end");
 	/* Everything came back: every onlined page is on a free list. */
-	for (int i = 0; i < pga_pgdat.nr_zones; i++) {
-		struct pga_zone *zone = pga_pgdat.zones[i];
+	for (int i = 0; i < pga_mem.nr_zones; i++) {
+		struct pga_zone *zone = pga_mem.zones[i];
 		struct pga_zone_stats st;
 
 		CHECK_EQ(pga_zone_free_pages(zone), atomic_load(&zone->managed_pages));
@@ -428,8 +428,8 @@ static void case_migratetype(void)
 	}
 
 	/* Every onlined pageblock has a valid type, and each type owns some. */
-	for (int i = 0; i < pga_pgdat.nr_zones; i++) {
-		struct pga_zone *zone = pga_pgdat.zones[i];
+	for (int i = 0; i < pga_mem.nr_zones; i++) {
+		struct pga_zone *zone = pga_mem.zones[i];
 
 		pthread_mutex_lock(&zone->lock);
 		for (unsigned long pfn = zone->zone_start_pfn; pfn < zone->online_end_pfn;
@@ -452,9 +452,9 @@ static void case_migratetype(void)
 					pga_free_pages(blocks[t][o][i], orders[o]);
 	pga_drain_all_pages();
 	check_all_zones("migratetype freed");
-	for (int i = 0; i < pga_pgdat.nr_zones; i++)
-		CHECK_EQ(pga_zone_free_pages(pga_pgdat.zones[i]),
-		         atomic_load(&pga_pgdat.zones[i]->managed_pages));
+	for (int i = 0; i < pga_mem.nr_zones; i++)
+		CHECK_EQ(pga_zone_free_pages(pga_mem.zones[i]),
+		         atomic_load(&pga_mem.zones[i]->managed_pages));
 }
 
 /* ---- alloc_pages_exact ------------------------------------------------- */
@@ -568,9 +568,9 @@ static void case_exact(void)
 	}
 	pga_drain_all_pages();
 	check_all_zones("exact runs freed");
-	for (int i = 0; i < pga_pgdat.nr_zones; i++)
-		CHECK_EQ(pga_zone_free_pages(pga_pgdat.zones[i]),
-		         atomic_load(&pga_pgdat.zones[i]->managed_pages));
+	for (int i = 0; i < pga_mem.nr_zones; i++)
+		CHECK_EQ(pga_zone_free_pages(pga_mem.zones[i]),
+		         atomic_load(&pga_mem.zones[i]->managed_pages));
 }
 
 int main(void)

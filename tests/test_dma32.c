@@ -30,8 +30,8 @@ static void case_placement(void)
 
 	REQUIRE(nr >= 1);
 	for (int n = 0; n < nr; n++) {
-		struct pga_zone *dz = &pga_pgdat.nodes[n].zones[PGA_ZONE_DMA32];
-		struct pga_zone *nz = &pga_pgdat.nodes[n].zones[PGA_ZONE_NORMAL];
+		struct pga_zone *dz = &pga_mem.nodes[n].zones[PGA_ZONE_DMA32];
+		struct pga_zone *nz = &pga_mem.nodes[n].zones[PGA_ZONE_NORMAL];
 
 		REQUIRE(pga_zone_populated(dz));
 		REQUIRE(pga_zone_populated(nz));
@@ -39,7 +39,7 @@ static void case_placement(void)
 		CHECK((uint64_t)(uintptr_t)pga_pfn_to_addr(dz, dz->zone_start_pfn +
 		                                                   dz->spanned_pages) <= FOUR_GIB);
 		/* dma32_mb is clamped to a quarter of the node. */
-		CHECK(dz->spanned_pages * 4 <= pga_pgdat.nodes[n].limit_pages);
+		CHECK(dz->spanned_pages * 4 <= pga_mem.nodes[n].limit_pages);
 
 		for (unsigned order = 0; order < PGA_MAX_ORDER; order++) {
 			void *p = pga_alloc_pages_node(n, PGA_GFP_DMA32 | PGA_GFP_THISNODE, order);
@@ -113,8 +113,8 @@ static void case_lowmem_reserve(void)
 	void *p;
 
 	REQUIRE(pga_num_nodes() == 1);
-	struct pga_zone *dz = &pga_pgdat.nodes[0].zones[PGA_ZONE_DMA32];
-	struct pga_zone *nz = &pga_pgdat.nodes[0].zones[PGA_ZONE_NORMAL];
+	struct pga_zone *dz = &pga_mem.nodes[0].zones[PGA_ZONE_DMA32];
+	struct pga_zone *nz = &pga_mem.nodes[0].zones[PGA_ZONE_NORMAL];
 	REQUIRE(pga_zone_populated(dz));
 	REQUIRE(pga_zone_populated(nz));
 	CHECK_EQ(dz->spanned_pages, 16UL << (20 - PGA_PAGE_SHIFT));
@@ -234,7 +234,7 @@ static void case_no_dma32(void)
 	struct pga_zone_stats st;
 
 	for (int n = 0; n < nr; n++) {
-		CHECK(!pga_zone_populated(&pga_pgdat.nodes[n].zones[PGA_ZONE_DMA32]));
+		CHECK(!pga_zone_populated(&pga_mem.nodes[n].zones[PGA_ZONE_DMA32]));
 		errno = 0;
 		CHECK_EQ(pga_zone_stats(n, PGA_ZONE_DMA32, &st), -1);
 		CHECK_EQ(errno, EINVAL);

@@ -46,7 +46,7 @@ static bool pin_to_cpu(int cpu)
 /* The node after nid in nid's fallback zonelist. */
 static int next_fallback_node(int nid)
 {
-	const struct pga_zonelist *zl = &pga_pgdat.nodes[nid].zonelists[PGA_ZONELIST_FALLBACK];
+	const struct pga_zonelist *zl = &pga_mem.nodes[nid].zonelists[PGA_ZONELIST_FALLBACK];
 
 	for (int i = 0; i < zl->nr_zones; i++)
 		if (zl->zones[i]->node != nid)
@@ -91,7 +91,7 @@ static void case_placement(void)
 {
 	REQUIRE(pga_num_nodes() == 4);
 	for (int n = 0; n < 4; n++) {
-		CHECK_EQ(pga_pgdat.nodes[n].limit_pages, LIMIT_PAGES);
+		CHECK_EQ(pga_mem.nodes[n].limit_pages, LIMIT_PAGES);
 		for (unsigned order = 0; order < PGA_MAX_ORDER; order += 3) {
 			void *p = pga_alloc_pages_node(n, PGA_GFP_THISNODE, order);
 			REQUIRE(p != NULL);
@@ -255,10 +255,10 @@ static void case_nodemask(void)
 /* The first node of nid's fallback zonelist outside the cpuset. */
 static int first_outside_cpuset(int nid)
 {
-	const struct pga_zonelist *zl = &pga_pgdat.nodes[nid].zonelists[PGA_ZONELIST_FALLBACK];
+	const struct pga_zonelist *zl = &pga_mem.nodes[nid].zonelists[PGA_ZONELIST_FALLBACK];
 
 	for (int i = 0; i < zl->nr_zones; i++)
-		if (!pga_nodemask_test(&pga_pgdat.cpuset_mems, zl->zones[i]->node))
+		if (!pga_nodemask_test(&pga_mem.cpuset_mems, zl->zones[i]->node))
 			return zl->zones[i]->node;
 	return -1;
 }
@@ -280,10 +280,10 @@ static void case_cpuset(void)
 	REQUIRE(pin_to_cpu(0)); /* main checked that CPU 0 is allowed */
 	REQUIRE(pga_num_nodes() == 4);
 	CHECK_EQ(pga_local_node(), 0);
-	CHECK(pga_nodemask_test(&pga_pgdat.cpuset_mems, 0));
-	CHECK(pga_nodemask_test(&pga_pgdat.cpuset_mems, 1));
-	CHECK(!pga_nodemask_test(&pga_pgdat.cpuset_mems, 2));
-	CHECK(!pga_nodemask_test(&pga_pgdat.cpuset_mems, 3));
+	CHECK(pga_nodemask_test(&pga_mem.cpuset_mems, 0));
+	CHECK(pga_nodemask_test(&pga_mem.cpuset_mems, 1));
+	CHECK(!pga_nodemask_test(&pga_mem.cpuset_mems, 2));
+	CHECK(!pga_nodemask_test(&pga_mem.cpuset_mems, 3));
 
 	/* Even a request for node 3 stays inside the cpuset, with or without
 	 * HARDWALL, while the cpuset has memory. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_fork.c - fork while other threads allocate. pgalloc's fork handlers
- * (pga_fork_prepare/parent/child, registered here with pthread_atfork as
- * the preload shim registers them) must leave the child, which has only
+ * (pga_fork_prepare/parent/child, which the page allocator registers with
+ * pthread_atfork when it is loaded) must leave the child, which has only
  * the forking thread, with consistent locks and lists: it allocates and
  * frees small, large and huge blocks, checks their content, forks a child
  * of its own that does the same, and gives everything back (every zone
@@ -163,7 +163,6 @@ static void case_fork(void)
 	pthread_t th[BUSY_THREADS];
 	int failed = 0;
 
-	REQUIRE(pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) == 0);
 	pga_free(pga_malloc(1));
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_create(&th[i], NULL, busy_thread, (void *)(uintptr_t)(i + 1)) == 0);
@@ -248,7 +247,6 @@ static void fork_idle_threads(bool main_allocates)
 {
 	pthread_t th[BUSY_THREADS];
 
-	REQUIRE(pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) == 0);
 	/* Whether the forking thread has per-thread state of its own when
 	 * the child takes over the others'. */
 	if (main_allocates)
@@ -302,7 +300,6 @@ static void case_fork_quiet(void)
 {
 	pthread_t th[BUSY_THREADS];
 
-	REQUIRE(pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) == 0);
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_create(&th[i], NULL, busy_thread, (void *)(uintptr_t)(i + 1)) == 0);
 	long start = atomic_load(&busy_ops);

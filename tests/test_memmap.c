@@ -54,12 +54,12 @@ static void case_growth(void)
 
 	REQUIRE(pga_zone_stats(0, PGA_ZONE_NORMAL, &st0) == 0);
 	printf("at start: spanned %lu managed %lu free %lu (section %lu pages)\n", st0.spanned,
-	       st0.managed, st0.free, pga_pgdat.section_pages);
+	       st0.managed, st0.free, pga_mem.section_pages);
 	/* Nothing, or at most a section, is online before it is needed. */
 	CHECK(st0.managed < st0.spanned);
-	CHECK(st0.managed <= pga_pgdat.section_pages);
-	CHECK(st0.managed % pga_pgdat.section_pages == 0);
-	CHECK(st0.spanned % pga_pgdat.section_pages == 0);
+	CHECK(st0.managed <= pga_mem.section_pages);
+	CHECK(st0.managed % pga_mem.section_pages == 0);
+	CHECK(st0.spanned % pga_mem.section_pages == 0);
 
 	/* Allocate (without touching) until the zone has grown twice. */
 	unsigned long managed = st0.managed;
@@ -75,7 +75,7 @@ static void case_growth(void)
 		CHECK(st.managed <= st.spanned);
 		if (st.managed > managed) {
 			printf("after %d blocks: managed %lu -> %lu\n", n, managed, st.managed);
-			CHECK((st.managed - managed) % pga_pgdat.section_pages == 0);
+			CHECK((st.managed - managed) % pga_mem.section_pages == 0);
 			grew++;
 			managed = st.managed;
 		}
@@ -83,7 +83,7 @@ static void case_growth(void)
 	CHECK(grew >= 1);
 	/* Growth follows demand: never far ahead of what is in use. */
 	unsigned long in_use = (unsigned long)n * PGA_MAX_ORDER_PAGES;
-	CHECK(st.managed <= in_use + 2 * pga_pgdat.section_pages + st.watermark_high + st0.managed);
+	CHECK(st.managed <= in_use + 2 * pga_mem.section_pages + st.watermark_high + st0.managed);
 	for (int i = 0; i < n; i++)
 		pga_free_pages(blocks[i], PGA_MAX_ORDER - 1);
 	pga_drain_all_pages();

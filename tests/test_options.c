@@ -277,17 +277,17 @@ static void child_observe(void)
 	ob.nr_nodes = pga_num_nodes();
 	ob.fake = pga_topo.fake;
 	ob.stats_print = pga_opts.stats_print;
-	ob.nr_zones = pga_pgdat.nr_zones;
-	ob.section_pages = pga_pgdat.section_pages;
+	ob.nr_zones = pga_mem.nr_zones;
+	ob.section_pages = pga_mem.section_pages;
 	for (int n = 0; n < 4 && n < ob.nr_nodes; n++)
-		ob.limit_pages[n] = pga_pgdat.nodes[n].limit_pages;
+		ob.limit_pages[n] = pga_mem.nodes[n].limit_pages;
 	if (ob.nr_nodes >= 2) {
 		ob.distance01 = pga_topo.distance[0][1];
 		ob.distance10 = pga_topo.distance[1][0];
 	}
-	ob.has_dma32 = pga_zone_populated(&pga_pgdat.nodes[0].zones[PGA_ZONE_DMA32]);
-	for (int i = 0; i < pga_pgdat.nr_zones && i < OBS_ZONES; i++) {
-		const struct pga_zone *z = pga_pgdat.zones[i];
+	ob.has_dma32 = pga_zone_populated(&pga_mem.nodes[0].zones[PGA_ZONE_DMA32]);
+	for (int i = 0; i < pga_mem.nr_zones && i < OBS_ZONES; i++) {
+		const struct pga_zone *z = pga_mem.zones[i];
 		ob.zones[i].node = z->node;
 		ob.zones[i].idx = (int)z->idx;
 		ob.zones[i].pcp_batch = z->pcp_batch;

@@ -76,8 +76,8 @@ static void check_zone_valid(struct pga_zone *z, const char *when)
 static void check_all_free(const char *when)
 {
 	pga_drain_all_pages();
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
-		struct pga_zone *z = pga_pgdat.zones[id];
+	for (int id = 0; id < pga_mem.nr_zones; id++) {
+		struct pga_zone *z = pga_mem.zones[id];
 		check_zone_valid(z, when);
 		CHECK_EQ(pga_zone_free_pages(z), atomic_load(&z->managed_pages));
 	}
@@ -376,7 +376,7 @@ static void case_remote_drain(void)
 	unsigned long free_before = pga_zone_free_pages(z);
 	unsigned long drained = pga_drain_all_pages();
 
-	if (pga_pgdat.membarrier) {
+	if (pga_mem.membarrier) {
 		CHECK(drained >= (unsigned long)r.count);
 		CHECK_EQ(pcp_count(r.t, z), 0);
 		CHECK_EQ(pga_zone_free_pages(z) - free_before, (unsigned long)(r.count + mine));
@@ -576,14 +576,14 @@ static void churn_vs_drain(int nthreads)
 	CHECK_EQ(atomic_load(&c.bad), 0);
 	CHECK(atomic_load(&c.progress) >= NR_DRAINS * 64);
 	/* Drains found pages on live threads' lists. */
-	if (pga_pgdat.membarrier)
+	if (pga_mem.membarrier)
 		CHECK(drained > 0);
 	printf("revoke race: %d threads, %ld ops, %d drains, %lu pages drained\n", nthreads,
 	       atomic_load(&c.progress), drains, drained);
 	check_all_free("revoke race");
 	/* The events balance: every page allocated was freed. */
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
-		struct pga_zone *z = pga_pgdat.zones[id];
+	for (int id = 0; id < pga_mem.nr_zones; id++) {
+		struct pga_zone *z = pga_mem.zones[id];
 		struct pga_zone_stats st;
 		REQUIRE(pga_zone_stats(z->node, (int)z->idx, &st) == 0);
 		CHECK_EQ(st.pgalloc, st.pgfree);

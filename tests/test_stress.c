@@ -245,8 +245,8 @@ static void run_stress(void)
 	/* Everything back: validator and free == managed in every zone. */
 	pga_drain_all_pages();
 	uint64_t pgalloc = 0, pgfree = 0;
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
-		struct pga_zone *z = pga_pgdat.zones[id];
+	for (int id = 0; id < pga_mem.nr_zones; id++) {
+		struct pga_zone *z = pga_mem.zones[id];
 		struct pga_zone_stats st;
 		char why[256] = "";
 		bool ok;

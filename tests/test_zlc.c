@@ -109,14 +109,14 @@ static void case_one_node(void)
 	struct pages all = {0};
 
 	REQUIRE(pga_num_nodes() == 1);
-	CHECK(!pga_pgdat.zlc_enabled);
+	CHECK(!pga_mem.zlc_enabled);
 	fill_node(0, &all);
 	/* The fallback path too. */
 	errno = 0;
 	CHECK(pga_alloc_pages(NOWARN, 0) == NULL);
 	CHECK_EQ(errno, ENOMEM);
 	for (int k = 0; k < 2; k++)
-		CHECK(!zl_any_marked(&pga_pgdat.nodes[0].zonelists[k]));
+		CHECK(!zl_any_marked(&pga_mem.nodes[0].zonelists[k]));
 	pages_free_range(&all, 0, all.n);
 	free(all.v);
 	check_all_free("one node");
@@ -136,10 +136,10 @@ static void case_skip_and_expiry(void)
 
 	REQUIRE(pin_to_cpu(0)); /* main checked that CPU 0 is allowed */
 	REQUIRE(pga_num_nodes() == 3);
-	CHECK(pga_pgdat.zlc_enabled);
+	CHECK(pga_mem.zlc_enabled);
 	REQUIRE(pga_local_node() == 0);
 
-	struct pga_zonelist *zl = &pga_pgdat.nodes[0].zonelists[PGA_ZONELIST_FALLBACK];
+	struct pga_zonelist *zl = &pga_mem.nodes[0].zonelists[PGA_ZONELIST_FALLBACK];
 	REQUIRE(zl->zones[0]->node == 0);
 	int s = -1, t = -1;
 	for (int i = 0; i < zl->nr_zones; i++) {
@@ -176,7 +176,7 @@ static void case_skip_and_expiry(void)
 	ps.n /= 2;
 	pga_drain_all_pages();
 	for (int zt = 0; zt < PGA_NR_ZONES; zt++) {
-		struct pga_zone *z = &pga_pgdat.nodes[s].zones[zt];
+		struct pga_zone *z = &pga_mem.nodes[s].zones[zt];
 		if (pga_zone_populated(z) && zt == PGA_ZONE_NORMAL)
 			CHECK(pga_zone_free_pages(z) > z->watermark[PGA_WMARK_HIGH]);
 	}
@@ -228,7 +228,7 @@ static void case_skip_and_expiry(void)
 static void case_primitives(void)
 {
 	REQUIRE(pga_num_nodes() == 3);
-	struct pga_zonelist *zl = &pga_pgdat.nodes[1].zonelists[PGA_ZONELIST_FALLBACK];
+	struct pga_zonelist *zl = &pga_mem.nodes[1].zonelists[PGA_ZONELIST_FALLBACK];
 	REQUIRE(zl->nr_zones >= 3);
 
 	/* The zap below stamps the list at some time in [t0, now]. */

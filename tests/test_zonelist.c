@@ -129,7 +129,7 @@ static void check_zone_sequence(const struct pga_zonelist *zl, const int *order,
 
 	for (int k = 0; k < nr; k++) {
 		for (int idx = PGA_NR_ZONES - 1; idx >= 0; idx--) {
-			struct pga_zone *z = &pga_pgdat.nodes[order[k]].zones[idx];
+			struct pga_zone *z = &pga_mem.nodes[order[k]].zones[idx];
 			if (!pga_zone_populated(z))
 				continue;
 			CHECK(pos < zl->nr_zones && zl->zones[pos] == z);
@@ -145,7 +145,7 @@ static void check_topology(const struct zl_case *c, bool *has_cpus)
 
 	REQUIRE(pga_num_nodes() == nr);
 	CHECK_EQ(pga_topo.nr_nodes, nr);
-	CHECK_EQ(pga_pgdat.nr_nodes, nr);
+	CHECK_EQ(pga_mem.nr_nodes, nr);
 	CHECK(pga_topo.nr_cpus >= 1);
 	for (int n = 0; n < nr; n++)
 		has_cpus[n] = false;
@@ -172,7 +172,7 @@ static void run_case(void)
 	ref_orders(c, has_cpus, ref);
 
 	for (int nid = 0; nid < nr; nid++) {
-		const struct pga_node *node = &pga_pgdat.nodes[nid];
+		const struct pga_node *node = &pga_mem.nodes[nid];
 		const struct pga_zonelist *zl = &node->zonelists[PGA_ZONELIST_FALLBACK];
 		int got[PGA_MAX_NUMNODES];
 		int n_got = zonelist_nodes(zl, got);
@@ -240,12 +240,12 @@ static void run_iter(void)
 {
 	REQUIRE(pga_num_nodes() == 4);
 	for (int nid = 0; nid < 4; nid++) {
-		struct pga_zonelist *zl = &pga_pgdat.nodes[nid].zonelists[PGA_ZONELIST_FALLBACK];
+		struct pga_zonelist *zl = &pga_mem.nodes[nid].zonelists[PGA_ZONELIST_FALLBACK];
 		struct pga_zone *zone = NULL;
 		int i, seen, last = -1;
 
 		for (int n = 0; n < 4; n++)
-			REQUIRE(pga_zone_populated(&pga_pgdat.nodes[n].zones[PGA_ZONE_DMA32]));
+			REQUIRE(pga_zone_populated(&pga_mem.nodes[n].zones[PGA_ZONE_DMA32]));
 
 		/* Unfiltered: every position in turn. */
 		seen = 0;
@@ -313,12 +313,12 @@ static void run_no_dma32(void)
 	REQUIRE(pga_num_nodes() == 3);
 	for (int nid = 0; nid < 3; nid++) {
 		const struct pga_zonelist *zl =
-		    &pga_pgdat.nodes[nid].zonelists[PGA_ZONELIST_FALLBACK];
-		CHECK(!pga_zone_populated(&pga_pgdat.nodes[nid].zones[PGA_ZONE_DMA32]));
+		    &pga_mem.nodes[nid].zonelists[PGA_ZONELIST_FALLBACK];
+		CHECK(!pga_zone_populated(&pga_mem.nodes[nid].zones[PGA_ZONE_DMA32]));
 		CHECK_EQ(zl->nr_zones, 3);
 		for (int i = 0; i < zl->nr_zones; i++)
 			CHECK_EQ(zl->zones[i]->idx, PGA_ZONE_NORMAL);
-		CHECK_EQ(pga_pgdat.nodes[nid].zonelists[PGA_ZONELIST_NOFALLBACK].nr_zones, 1);
+		CHECK_EQ(pga_mem.nodes[nid].zonelists[PGA_ZONELIST_NOFALLBACK].nr_zones, 1);
 		CHECK_EQ(pga_next_zone_zonelist(zl, 0, PGA_ZONE_DMA32, NULL), zl->nr_zones);
 	}
 }

@@ -17,11 +17,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fmt.h"
-#include "os.h"
+#include "bug.h"
 #include "page_alloc.h"
-#include "stats.h"
-#include "topology.h"
+#include "reclaim.h"
+#include "vmstat.h"
 
 #define LARGE_MAX (PGA_PAGE_SIZE << (PGA_MAX_ORDER - 1)) /* 4 MiB */
 #define LARGE_GFP (PGA_GFP_MOVABLE | PGA_GFP_NOWARN)
@@ -60,35 +59,23 @@ static size_t bootstrap_size(const void *p)
 	return *(const size_t *)((const char *)p - 16);
 }
 
-/* Initialise, and attach the thread's state; returns the thread, or NULL
+/* Initialise, and attach the thread's slab state; returns it, or NULL
  * when the call is a re-entrant one from inside start-up. */
-static struct pga_thread *malloc_prologue(void)
+static struct pga_slab_cpu *malloc_prologue(void)
 {
-	if (unlikely(!atomic_load_explicit(&pga_initialized, memory_order_acquire))) {
+	if (unlikely(!atomic_load_explicit(&pga_malloc_ready, memory_order_acquire))) {
 		if (in_init)
 			return NULL;
 		in_init = true;
-		pga_init_slow();
+		pga_malloc_init();
 		in_init = false;
 	}
-	struct pga_thread *t = pga_current;
-	if (unlikely(t == &pga_thread_boot))
-		t = pga_thread_attach();
-	return t;
+	return pga_slab_get();
 }
 
 pga_noreturn pga_cold static void bad_pointer(const char *what, const void *p)
 {
-	struct pga_fmt f;
-
-	pga_fmt_init(&f, 2);
-	pga_fmt_str(&f, "pgalloc: ");
-	pga_fmt_str(&f, what);
-	pga_fmt_str(&f, ": ");
-	pga_fmt_hex(&f, (uintptr_t)p);
-	pga_fmt_str(&f, "\n");
-	pga_fmt_flush(&f);
-	pga_os_abort();
+	pga_report_abort(what, p, NULL, 0);
 }
 
 /* Defaults for a plain library: nothing else could have allocated p. */
@@ -115,7 +102,7 @@ static void *large_alloc(size_t size, unsigned min_order, int nid)
 	return pga_huge_alloc(size, PGA_PAGE_SIZE << min_order);
 }
 
-static void *small_alloc(struct pga_thread *t, unsigned cls)
+static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
 {
 	struct pga_kmem_cpu *c = &t->kc[cls];
 	void *obj = c->freelist;
@@ -129,7 +116,7 @@ static void *small_alloc(struct pga_thread *t, unsigned cls)
 
 void *pga_malloc_slow(size_t size)
 {
-	struct pga_thread *t = malloc_prologue();
+	struct pga_slab_cpu *t = malloc_prologue();
 
 	if (unlikely(!t))
 		return bootstrap_alloc(size);
@@ -151,7 +138,7 @@ pga_export void *pga_malloc_node(size_t size, int nid)
 		return bootstrap_alloc(size);
 	if (nid < 0)
 		return pga_malloc(size);
-	if (nid >= pga_pgdat.nr_nodes) {
+	if (nid >= pga_mem.nr_nodes) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -191,9 +178,8 @@ static struct ptr_info classify(void *p, const char *what)
 		}
 		return pi;
 	}
-	struct pga_page *page = pga_pfn_to_page(pi.zone, pfn);
-	if (pga_page_flags(page) & PGA_PG_TAIL)
-		page -= page->private_;
+	uint32_t off = 0;
+	struct pga_page *page = pga_slab_head(pga_pfn_to_page(pi.zone, pfn), &off);
 	pi.page = page;
 	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
 		pi.kind = PTR_SLAB;
@@ -213,11 +199,7 @@ static struct ptr_info classify(void *p, const char *what)
 
 static void free_slab_object(struct pga_zone *zone, struct pga_page *slab, void *p)
 {
-	struct pga_thread *t = pga_current;
-
-	if (unlikely(t == &pga_thread_boot))
-		t = pga_thread_attach();
-	pga_slab_free_slow(t, zone, slab, p);
+	pga_slab_free_slow(pga_slab_get(), zone, slab, p);
 }
 
 void pga_free_slow(void *p)
@@ -228,9 +210,8 @@ void pga_free_slow(void *p)
 	/* The common case first: an object of a slab that is not the
 	 * thread's cpu slab. */
 	if (likely(zone)) {
-		struct pga_page *page = pga_pfn_to_page(zone, pfn);
-		if (pga_page_flags(page) & PGA_PG_TAIL)
-			page -= page->private_;
+		uint32_t off = 0;
+		struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
 		if (likely(pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB))) {
 			free_slab_object(zone, page, p);
 			return;
@@ -292,15 +273,10 @@ pga_export int pga_owns(const void *p)
 
 	if (!zone)
 		return p && pga_huge_usable_size(p) != 0;
-	struct pga_page *page = pga_pfn_to_page(zone, pfn);
-	if (pga_page_flags(page) & PGA_PG_TAIL)
-		page -= page->private_;
-	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
-		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
-		uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pga_page_address(zone, page));
-		uint32_t idx = pga_obj_index(sc, off);
-		return idx * sc->size == off && idx < page->objects;
-	}
+	uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
+	struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
+	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB))
+		return pga_slab_obj_start(&pga_size_classes[page->slab_class], page, off);
 	return pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
 	       p == pga_page_address(zone, page);
 }
@@ -401,7 +377,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
 {
 	if (alignment <= PGA_QUANTUM)
 		return pga_malloc_inline(size);
-	struct pga_thread *t = malloc_prologue();
+	struct pga_slab_cpu *t = malloc_prologue();
 	if (!t) {
 		errno = ENOMEM;
 		return NULL;
@@ -478,62 +454,27 @@ pga_export void *pga_pvalloc(size_t size)
 	return aligned_alloc_internal(PGA_PAGE_SIZE, pga_round_up(size ? size : 1, PGA_PAGE_SIZE));
 }
 
-/* Return the memory of free buddy blocks to the kernel. Under the zone lock
- * so that no block is handed out while its pages are dropped; the lists
- * link descriptors, so nothing in the blocks is needed afterwards. */
-static unsigned long release_free_blocks(void)
-{
-	unsigned long pages = 0;
-
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
-		struct pga_zone *zone = pga_pgdat.zones[id];
-		pthread_mutex_lock(&zone->lock);
-		for (unsigned o = 2; o < PGA_MAX_ORDER; o++) {
-			for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
-				struct pga_list *pos;
-				pga_list_for_each (pos, &zone->free_area[o].free_list[mt]) {
-					struct pga_page *page =
-					    container_of(pos, struct pga_page, lru);
-					pga_os_discard(pga_page_address(zone, page),
-					               PGA_PAGE_SIZE << o);
-					pages += 1UL << o;
-				}
-			}
-		}
-		pthread_mutex_unlock(&zone->lock);
-	}
-	return pages;
-}
-
 pga_export int pga_malloc_trim(size_t pad)
 {
 	(void)pad;
-	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
-		return 0;
-	struct pga_thread *t = pga_current;
-	if (pga_thread_is_real(t))
-		pga_slab_flush_thread(t);
-	unsigned long freed = pga_slab_shrink();
-	freed += pga_drain_all_pages();
-	return release_free_blocks() + freed > 0;
+	/* The caller's own caches first: the shrinker frees empty slabs from
+	 * the node lists only. */
+	struct pga_slab_cpu *t = pga_slab_current;
+	if (pga_slab_cpu_is_real(t))
+		pga_slab_flush(t);
+	return pga_shrink_all() > 0;
 }
 
 pga_export void pga_mallinfo(struct pga_mallinfo *mi)
 {
 	uint64_t slab_used = 0, slab_bytes = 0, huge_count = 0, huge_bytes = 0;
-	uint64_t managed = 0, free_pages = 0, pcp = 0, blocks = 0;
+	struct pga_page_usage u;
 
 	memset(mi, 0, sizeof(*mi));
-	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+	if (!atomic_load_explicit(&pga_malloc_ready, memory_order_acquire))
 		return;
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
-		struct pga_zone *zone = pga_pgdat.zones[id];
-		managed += atomic_load_explicit(&zone->managed_pages, memory_order_relaxed);
-		free_pages += pga_zone_free_pages(zone);
-		pcp += pga_zone_pcp_pages(zone);
-		for (unsigned o = 0; o < PGA_MAX_ORDER; o++)
-			blocks += pga_nr_free(&zone->free_area[o]);
-	}
+	pga_page_usage(&u);
+	uint64_t managed = u.managed, free_pages = u.free, pcp = u.pcp, blocks = u.free_blocks;
 	pga_slab_usage(&slab_used, &slab_bytes);
 	pga_huge_usage(&huge_count, &huge_bytes);
 	uint64_t page_used = (managed - free_pages - pcp) << PGA_PAGE_SHIFT;
@@ -546,39 +487,4 @@ pga_export void pga_mallinfo(struct pga_mallinfo *mi)
 	mi->uordblks = (size_t)(page_used - slab_pages + slab_used);
 	mi->fordblks = (size_t)(mi->arena - mi->uordblks);
 	mi->keepcost = (size_t)(pcp << PGA_PAGE_SHIFT);
-}
-
-void pga_fork_prepare(void)
-{
-	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
-		return;
-	pga_huge_lock();
-	pga_slab_lock_all();
-	pga_thread_fork_prepare();
-	for (int id = 0; id < pga_pgdat.nr_zones; id++)
-		pthread_mutex_lock(&pga_pgdat.zones[id]->lock);
-}
-
-void pga_fork_parent(void)
-{
-	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
-		return;
-	for (int id = 0; id < pga_pgdat.nr_zones; id++)
-		pthread_mutex_unlock(&pga_pgdat.zones[id]->lock);
-	pga_thread_fork_parent();
-	pga_slab_unlock_all();
-	pga_huge_unlock();
-}
-
-void pga_fork_child(void)
-{
-	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
-		return;
-	for (int id = 0; id < pga_pgdat.nr_zones; id++)
-		pthread_mutex_init(&pga_pgdat.zones[id]->lock, NULL);
-	pga_slab_reinit_locks();
-	pga_huge_reinit_lock();
-	/* Last: it flushes the caches of the threads the fork left behind,
-	 * which takes the locks reset above. */
-	pga_thread_fork_child();
 }

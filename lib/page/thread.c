@@ -2,11 +2,11 @@
 /*
  * thread.c - per-thread state: creation on a thread's first allocation,
  * the registry that lets other threads drain its pcp lists, and the
- * thread-exit destructor that gives everything back.
+ * thread-exit destructor that gives everything back, the clients' states
+ * first.
  *
- * Thread states come from their own mappings (never from malloc: pgalloc
- * will be malloc) and are recycled through a free stack, so that thread
- * churn costs no system call once warm.
+ * Thread states come from a pool (pool.h: their own mappings, recycled), so
+ * that thread churn costs no system call once warm.
  */
 #include "thread.h"
 
@@ -14,9 +14,10 @@
 #include <string.h>
 
 #include "buddy.h"
+#include "fmt.h"
 #include "os.h"
 #include "page_alloc.h"
-#include "slab.h"
+#include "pool.h"
 #include "topology.h"
 
 __thread struct pga_thread *pga_current __attribute__((tls_model("initial-exec"))) =
@@ -28,9 +29,9 @@ struct pga_thread pga_thread_dead = {.revoked = 1, .node = 0};
 
 pthread_mutex_t pga_thread_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pga_list registry = {&registry, &registry};
-static struct pga_thread *free_states; /* under the registry lock */
-static unsigned long nr_states;        /* states ever mapped; under the registry lock */
+static struct pga_pool states = PGA_POOL_INITIALIZER;
 static pthread_key_t exit_key;
+static bool exit_key_ok; /* without the key, threads stay on the dead state */
 
 /* How many slow-path calls between two looks at the current CPU. */
 #define NODE_REFRESH_INTERVAL 64
@@ -40,7 +41,7 @@ void pga_pcp_lock(struct pga_thread *t)
 	pthread_mutex_lock(&t->lock);
 	/* Without membarrier a drainer could only ask; honour the request
 	 * now that the lists are ours under the lock. */
-	if (!pga_pgdat.membarrier && atomic_load_explicit(&t->revoked, memory_order_relaxed)) {
+	if (!pga_mem.membarrier && atomic_load_explicit(&t->revoked, memory_order_relaxed)) {
 		pga_thread_drain_locked(t);
 		atomic_store_explicit(&t->revoked, 0, memory_order_relaxed);
 	}
@@ -61,55 +62,26 @@ unsigned long pga_thread_drain_locked(struct pga_thread *t)
 {
 	unsigned long freed = 0;
 
-	for (int id = 0; id < pga_pgdat.nr_zones; id++) {
+	for (int id = 0; id < pga_mem.nr_zones; id++) {
 		struct pga_pcp *pcp = &t->pcp[id];
 		if (atomic_load_explicit(&pcp->count, memory_order_relaxed))
-			freed += pga_free_pcppages_bulk(pga_pgdat.zones[id], pcp, ULONG_MAX);
+			freed += pga_free_pcppages_bulk(pga_mem.zones[id], pcp, ULONG_MAX);
 	}
 	return freed;
-}
-
-static size_t state_bytes(void)
-{
-	size_t nz = (size_t)pga_pgdat.nr_zones;
-	size_t bytes = pga_round_up(sizeof(struct pga_thread), PGA_CACHELINE);
-
-	bytes += nz * sizeof(struct pga_pcp);
-	return pga_round_up(bytes, PGA_PAGE_SIZE);
 }
 
 /* A zeroed state with its arrays laid out, or NULL. */
 static struct pga_thread *state_alloc(void)
 {
-	struct pga_thread *t;
-	size_t bytes = state_bytes();
+	struct pga_thread *t = pga_pool_get(&states);
 
-	pthread_mutex_lock(&pga_thread_registry_lock);
-	t = free_states;
-	if (t)
-		free_states = t->next_free;
-	pthread_mutex_unlock(&pga_thread_registry_lock);
-	if (!t) {
-		t = pga_os_reserve(bytes, PGA_PAGE_SIZE);
-		if (!t)
-			return NULL;
-		if (!pga_os_commit(t, bytes)) {
-			pga_os_release(t, bytes);
-			return NULL;
-		}
-		pthread_mutex_lock(&pga_thread_registry_lock);
-		nr_states++;
-		pthread_mutex_unlock(&pga_thread_registry_lock);
-	}
-	memset(t, 0, bytes);
+	if (!t)
+		return NULL;
 	char *p = (char *)t + pga_round_up(sizeof(*t), PGA_CACHELINE);
 	t->pcp = (struct pga_pcp *)p;
-	t->alloc_bytes = bytes;
-	for (int id = 0; id < pga_pgdat.nr_zones; id++)
+	for (int id = 0; id < pga_mem.nr_zones; id++)
 		for (int l = 0; l < PGA_NR_PCP_LISTS; l++)
 			pga_list_init(&t->pcp[id].lists[l]);
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
-		pga_list_init(&t->kc[cls].partial);
 	pthread_mutex_init(&t->lock, NULL);
 	return t;
 }
@@ -120,26 +92,27 @@ static void retire_locked(struct pga_thread *t)
 {
 	pga_list_del(&t->link);
 	pga_thread_drain_locked(t);
-	for (int id = 0; id < pga_pgdat.nr_zones; id++)
+	for (int id = 0; id < pga_mem.nr_zones; id++)
 		for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
 			atomic_fetch_add_explicit(
-			    &pga_pgdat.zones[id]->ev_exited[e],
+			    &pga_mem.zones[id]->ev_exited[e],
 			    atomic_load_explicit(&t->pcp[id].ev[e], memory_order_relaxed),
 			    memory_order_relaxed);
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_destroy(&t->lock);
-	t->next_free = free_states;
-	free_states = t;
+	pga_pool_put(&states, t);
 }
 
-/* The thread-exit destructor: give the slabs and pcp pages back, fold the
- * events into the zones, and recycle the state. */
+/* The thread-exit destructor: the clients give their states back, then
+ * the pcp pages go back, the events are folded into the zones, and the
+ * state is recycled. */
 static void thread_detach(void *arg)
 {
 	struct pga_thread *t = arg;
 
-	/* Slabs first: freeing them may fill the pcp lists drained below. */
-	pga_slab_flush_thread(t);
+	/* Clients first: what they free may fill the pcp lists drained
+	 * below. */
+	pga_clients_thread_exit(t, true);
 	pthread_mutex_lock(&pga_thread_registry_lock);
 	pthread_mutex_lock(&t->lock);
 	retire_locked(t);
@@ -153,7 +126,7 @@ struct pga_thread *pga_thread_attach(void)
 {
 	struct pga_thread *t;
 
-	if (pga_current == &pga_thread_dead)
+	if (pga_current == &pga_thread_dead || !exit_key_ok)
 		return &pga_thread_dead;
 	t = state_alloc();
 	if (!t)
@@ -163,10 +136,20 @@ struct pga_thread *pga_thread_attach(void)
 	pthread_mutex_lock(&pga_thread_registry_lock);
 	pga_list_add_tail(&t->link, &registry);
 	pthread_mutex_unlock(&pga_thread_registry_lock);
-	/* Keys below PTHREAD_KEY_2NDLEVEL_SIZE live in the thread descriptor:
-	 * setting one allocates nothing. */
-	pthread_setspecific(exit_key, t);
+	/* The state is current before the key is set: should setting it
+	 * allocate (keys above PTHREAD_KEY_2NDLEVEL_SIZE do), that allocation
+	 * finds the state instead of attaching again. */
 	pga_current = t;
+	if (pthread_setspecific(exit_key, t) != 0) {
+		/* No destructor would run: give the state back now, and let the
+		 * thread allocate straight from the buddy lists. */
+		pthread_mutex_lock(&pga_thread_registry_lock);
+		pthread_mutex_lock(&t->lock);
+		retire_locked(t);
+		pthread_mutex_unlock(&pga_thread_registry_lock);
+		pga_current = &pga_thread_dead;
+		return &pga_thread_dead;
+	}
 	return t;
 }
 
@@ -179,9 +162,9 @@ void pga_thread_counts(unsigned long *registered, unsigned long *mapped)
 	pga_list_for_each (pos, &registry) {
 		n++;
 	}
-	*registered = n;
-	*mapped = nr_states;
 	pthread_mutex_unlock(&pga_thread_registry_lock);
+	*registered = n;
+	*mapped = pga_pool_mapped(&states);
 }
 
 void pga_for_each_thread(void (*fn)(struct pga_thread *t, void *arg), void *arg)
@@ -213,12 +196,12 @@ pga_export unsigned long pga_drain_all_pages(void)
 		pthread_mutex_lock(&t->lock);
 		atomic_store_explicit(&t->revoked, 1, memory_order_relaxed);
 	}
-	if (pga_pgdat.membarrier)
+	if (pga_mem.membarrier)
 		pga_os_membarrier();
 	pga_list_for_each (pos, &registry) {
 		struct pga_thread *t = container_of(pos, struct pga_thread, link);
 		/* The caller is out of its own lists: those drain at once. */
-		if (pga_pgdat.membarrier || t == pga_current) {
+		if (pga_mem.membarrier || t == pga_current) {
 			while (atomic_load_explicit(&t->in_pcp, memory_order_acquire))
 				pga_os_yield();
 			freed += pga_thread_drain_locked(t);
@@ -240,37 +223,51 @@ void pga_thread_fork_prepare(void)
 	pga_list_for_each (pos, &registry) {
 		pthread_mutex_lock(&container_of(pos, struct pga_thread, link)->lock);
 	}
+	pga_pool_lock(&states);
 }
 
 void pga_thread_fork_parent(void)
 {
 	struct pga_list *pos;
 
+	pga_pool_unlock(&states);
 	pga_list_for_each (pos, &registry) {
 		pthread_mutex_unlock(&container_of(pos, struct pga_thread, link)->lock);
 	}
 	pthread_mutex_unlock(&pga_thread_registry_lock);
 }
 
-void pga_thread_fork_child(void)
+void pga_thread_fork_reset(void)
 {
-	struct pga_list *pos, *tmp;
+	struct pga_list *pos;
 
+	pga_pool_reinit(&states);
 	pthread_mutex_init(&pga_thread_registry_lock, NULL);
-	pga_list_for_each_safe (pos, tmp, &registry) {
+	pga_list_for_each (pos, &registry) {
 		struct pga_thread *t = container_of(pos, struct pga_thread, link);
 		pthread_mutex_init(&t->lock, NULL);
 		atomic_store_explicit(&t->in_pcp, 0, memory_order_relaxed);
 		atomic_store_explicit(&t->revoked, 0, memory_order_relaxed);
-		/* pga_current, not a copy taken before the loop: flushing a
-		 * dead thread's slabs may attach the caller's own state. */
+	}
+}
+
+void pga_thread_fork_reap(void)
+{
+	struct pga_list *pos, *tmp;
+
+	pga_list_for_each_safe (pos, tmp, &registry) {
+		struct pga_thread *t = container_of(pos, struct pga_thread, link);
+		/* pga_current, not a copy taken before the loop: what a client
+		 * frees for a dead thread may attach the caller's own state. */
 		if (t == pga_current)
 			continue;
 		/* The thread is gone: only this one runs now, so its caches
 		 * can be taken without its cooperation. */
-		pga_slab_flush_thread(t);
+		pga_clients_thread_exit(t, false);
+		pthread_mutex_lock(&pga_thread_registry_lock);
 		pthread_mutex_lock(&t->lock);
 		retire_locked(t);
+		pthread_mutex_unlock(&pga_thread_registry_lock);
 	}
 	if (pga_thread_is_real(pga_current))
 		pga_current->tid = pga_os_gettid();
@@ -278,6 +275,12 @@ void pga_thread_fork_child(void)
 
 void pga_thread_init(void)
 {
-	pthread_key_create(&exit_key, thread_detach);
-	pga_pgdat.membarrier = pga_os_membarrier_init();
+	size_t bytes = pga_round_up(sizeof(struct pga_thread), PGA_CACHELINE) +
+	               (size_t)pga_mem.nr_zones * sizeof(struct pga_pcp);
+
+	pga_pool_init(&states, bytes);
+	exit_key_ok = pthread_key_create(&exit_key, thread_detach) == 0;
+	if (!exit_key_ok)
+		pga_log("pthread_key_create failed: threads allocate without caches", NULL, NULL);
+	pga_mem.membarrier = pga_os_membarrier_init();
 }

@@ -15,12 +15,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nodemask.h"
 #include "options.h"
 #include "pgalloc.h"
 
-#define PGA_LOCAL_DISTANCE  10
-#define PGA_REMOTE_DISTANCE 20
-#define PGA_MAX_CPUS        1024
+#define PGA_MAX_CPUS 1024
 
 struct pga_topology {
 	int nr_nodes; /* nodes 0 .. nr_nodes - 1, all online */
@@ -48,20 +47,5 @@ static inline int pga_node_distance(const struct pga_topology *topo, int a, int 
 {
 	return topo->distance[a][b];
 }
-
-static inline bool pga_nodemask_test(const pga_nodemask_t *m, int nid)
-{
-	return (m->bits[nid / 64] >> (nid % 64)) & 1u;
-}
-
-static inline void pga_nodemask_set(pga_nodemask_t *m, int nid)
-{
-	m->bits[nid / 64] |= (uint64_t)1 << (nid % 64);
-}
-
-/* Parse a node list such as "0-2:5" (ranges, separated by ':' or ','):
- * returns false on a syntax error or a node >= PGA_MAX_NUMNODES. Used for
- * both configuration values and sysfs files. */
-bool pga_parse_nodelist(const char *s, const char *end, pga_nodemask_t *out);
 
 #endif /* PGA_TOPOLOGY_H */

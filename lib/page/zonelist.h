@@ -18,8 +18,8 @@ void pga_build_all_zonelists(void);
 /* The zonelist an allocation uses. */
 static inline struct pga_zonelist *pga_node_zonelist(int nid, pga_gfp_t gfp)
 {
-	return &pga_pgdat.nodes[nid].zonelists[(gfp & PGA_GFP_THISNODE) ? PGA_ZONELIST_NOFALLBACK
-	                                                                : PGA_ZONELIST_FALLBACK];
+	return &pga_mem.nodes[nid].zonelists[(gfp & PGA_GFP_THISNODE) ? PGA_ZONELIST_NOFALLBACK
+	                                                              : PGA_ZONELIST_FALLBACK];
 }
 
 /* Position of the next zone at or after i whose index is at most
@@ -49,7 +49,7 @@ static inline int pga_next_zone_zonelist(const struct pga_zonelist *zl, int i, i
 /* cpuset_zone_allowed: is the zone's node in the process's allowed mems? */
 static inline bool pga_cpuset_zone_allowed(const struct pga_zone *zone)
 {
-	return pga_nodemask_test(&pga_pgdat.cpuset_mems, zone->node);
+	return pga_nodemask_test(&pga_mem.cpuset_mems, zone->node);
 }
 
 /* zlc_setup: forget the full marks when they are older than the interval. */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * thread.h - per-thread state: the page caches standing in for the kernel's
- * per-CPU pcp lists, and the per-thread event counters (the kernel's per-CPU
- * vm_event_states).
+ * thread.h - per-thread state of the page allocator: the page caches
+ * standing in for the kernel's per-CPU pcp lists, the per-thread event
+ * counters (the kernel's per-CPU vm_event_states), and one private pointer
+ * per registered client (client.h) for the layers above, which keep their
+ * own per-thread state and learn of a thread's exit through their client.
  *
  * Ownership protocol of a thread's pcp lists
  * ------------------------------------------
@@ -36,24 +38,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "client.h"
 #include "compiler.h"
 #include "list.h"
 #include "mmzone.h"
-#include "sizeclass.h"
-
-/*
- * One thread's cache of one size class (SLUB's kmem_cache_cpu). slab is the
- * "cpu slab", frozen to this thread: freelist holds its free objects, used
- * with plain loads and stores. partial holds more slabs frozen to this
- * thread, each with objects on its own freelist. Frozen slabs receive other
- * threads' frees on their remote stack.
- */
-struct pga_kmem_cpu {
-	void *freelist;
-	struct pga_page *slab;
-	struct pga_list partial;
-	unsigned nr_partial;
-};
 
 struct pga_thread {
 	/* Hot: touched by the owner on every operation. */
@@ -61,15 +49,15 @@ struct pga_thread {
 	_Atomic int revoked;
 	int node;            /* node of the CPU the thread last ran on */
 	unsigned refresh;    /* slow-path calls until the node is looked up again */
-	struct pga_pcp *pcp; /* [pga_pgdat.nr_zones] */
-	struct pga_kmem_cpu kc[PGA_NR_SIZE_CLASSES];
+	struct pga_pcp *pcp; /* [pga_mem.nr_zones] */
 
 	/* Cold. lock: taken by drainers, and by the owner while revoked. */
 	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
 	struct pga_list link; /* on the registry, under pga_thread_registry_lock */
 	long tid;
-	size_t alloc_bytes; /* size of this state's mapping */
-	struct pga_thread *next_free;
+	/* The clients' states for this thread, by slot: written by the owner,
+	 * read by pga_clients_thread_exit when the thread goes away. */
+	void *priv[PGA_MAX_CLIENTS];
 };
 
 extern __thread struct pga_thread *pga_current __attribute__((tls_model("initial-exec")));
@@ -117,6 +105,25 @@ void pga_pcp_unlock(struct pga_thread *t);
  * or no memory is left for the state. */
 struct pga_thread *pga_thread_attach(void);
 
+/* The calling thread's state, attached on first use: real, or
+ * pga_thread_dead. */
+static inline struct pga_thread *pga_thread_get(void)
+{
+	struct pga_thread *t = pga_current;
+
+	return likely(t != &pga_thread_boot) ? t : pga_thread_attach();
+}
+
+/* Attach a client's state for the calling thread (t its own, real). */
+static inline void pga_thread_set_private(struct pga_thread *t, int slot, void *priv)
+{
+	t->priv[slot] = priv;
+}
+
+/* Threads with state now (registered), and states ever mapped: states are
+ * recycled, never unmapped, so mapped is the most that were alive at once. */
+void pga_thread_counts(unsigned long *registered, unsigned long *mapped);
+
 /* Look up the calling thread's node again (the CPU may have changed). */
 void pga_thread_refresh_node(struct pga_thread *t);
 
@@ -128,20 +135,19 @@ unsigned long pga_thread_drain_locked(struct pga_thread *t);
 /* Apply fn to every registered thread under the registry lock. */
 void pga_for_each_thread(void (*fn)(struct pga_thread *t, void *arg), void *arg);
 
-/* Threads with state now (registered), and states ever mapped: states are
- * recycled, never unmapped, so mapped is the most that were alive at once. */
-void pga_thread_counts(unsigned long *registered, unsigned long *mapped);
-
 /* Registry lock, for pga_for_each_thread users that need a stable view. */
 extern pthread_mutex_t pga_thread_registry_lock;
 
 void pga_thread_init(void);
 
-/* Fork: hold the registry and every thread lock across fork; in the child,
- * reset them and give back everything the threads that did not survive
- * held (their slabs and pcp pages). */
+/* Fork: hold the registry and every thread lock across fork
+ * (pga_thread_fork_prepare, _parent). In the child, pga_thread_fork_reset
+ * resets them; pga_thread_fork_reap, once every lock of every layer is
+ * reset, gives back what the threads that did not survive held (their
+ * clients' states, then their pcp pages). */
 void pga_thread_fork_prepare(void);
 void pga_thread_fork_parent(void);
-void pga_thread_fork_child(void);
+void pga_thread_fork_reset(void);
+void pga_thread_fork_reap(void);
 
 #endif /* PGA_THREAD_H */

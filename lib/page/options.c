@@ -2,10 +2,11 @@
 /*
  * options.c - PGALLOC_CONF="key=value,key=value,...".
  *
- * One table (keys[]) names every key, the function that parses its value and
- * a description of what it accepts; the description is what an error
- * message prints after "expected". Adding a key is adding a row (and a line
- * in docs/configuration.md).
+ * One table (keys[]) names every key, its default, the function that parses
+ * its value and a description of what it accepts; the description is what an
+ * error message prints after "expected". Adding a key is adding a row (and a
+ * line in docs/configuration.md). The text is read with the shared scanner
+ * (scan.h).
  *
  * This runs inside the first malloc: no stdio, no malloc, no copies of the
  * string. Values are parsed in place as [v, end) ranges of the caller's
@@ -32,7 +33,8 @@
 
 #include "compiler.h"
 #include "fmt.h"
-#include "topology.h"
+#include "nodemask.h"
+#include "scan.h"
 
 /* Keys hold values up to 10^18 (fail_seed) in a long. */
 _Static_assert(sizeof(long) >= 8, "pgalloc needs a 64-bit long");
@@ -78,116 +80,14 @@ struct opt_key {
 	const char *name;
 	opt_parse_fn parse;
 	const char *expect; /* what is allowed, completing "expected ..." */
-	/* For the integer parsers: the bounds, and for parse_long_field the
-	 * offset of the long field in struct pga_options. */
+	/* For the integer parsers: the bounds, and for a key stored in a long
+	 * field of struct pga_options, its offset and default. */
 	long min, max;
 	size_t field;
+	long def;
+	/* Keys of another shape set their own default (NULL: zero). */
+	void (*reset)(struct pga_options *o);
 };
-
-/* ------------------------------------------------------------------------
- * Scanning helpers. Everything works on [s, end) ranges.
- */
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void trim(const char **s, const char **end)
-{
-	while (*s < *end && is_blank(**s))
-		(*s)++;
-	while (*end > *s && is_blank((*end)[-1]))
-		(*end)--;
-}
-
-static bool range_eq(const char *s, const char *end, const char *word)
-{
-	size_t n = strlen(word);
-
-	return (size_t)(end - s) == n && memcmp(s, word, n) == 0;
-}
-
-/*
- * A decimal integer in [min, max] at *pp, stopping at end or at the first
- * character that is not a digit; advances *pp past it. A '-' is accepted
- * only as a sign; no '+', no spaces, no hex, at least one digit. Overflow is
- * an error, not a wrap.
- */
-static bool scan_long(const char **pp, const char *end, long min, long max, long *out)
-{
-	const char *p = *pp;
-	bool neg = false;
-	unsigned long mag = 0;
-	/* |LONG_MIN| = LONG_MAX + 1 is representable as unsigned long. */
-	const unsigned long lim = (unsigned long)LONG_MAX + 1;
-	long v;
-
-	if (p < end && *p == '-') {
-		neg = true;
-		p++;
-	}
-	if (p == end || *p < '0' || *p > '9')
-		return false;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (mag > (lim - d) / 10)
-			return false;
-		mag = mag * 10 + d;
-	}
-	if (!neg && mag > (unsigned long)LONG_MAX)
-		return false;
-	v = neg ? (mag == lim ? LONG_MIN : -(long)mag) : (long)mag;
-	if (v < min || v > max)
-		return false;
-	*pp = p;
-	*out = v;
-	return true;
-}
-
-/* The whole of [s, end) as one integer in [min, max]: trailing junk fails. */
-static bool parse_long(const char *s, const char *end, long min, long max, long *out)
-{
-	long v;
-
-	if (!scan_long(&s, end, min, max, &v) || s != end)
-		return false;
-	*out = v;
-	return true;
-}
-
-/*
- * Validate [s, end) as integers in [min, max] separated by ':'; returns how
- * many there are, or -1 when one is bad, a separator is doubled or trailing,
- * or there are more than max_count. After this succeeds, int_list_next()
- * walks the same values without failing.
- */
-static int int_list_count(const char *s, const char *end, long min, long max, int max_count)
-{
-	int n = 0;
-
-	for (;;) {
-		long v;
-
-		if (!scan_long(&s, end, min, max, &v) || ++n > max_count)
-			return -1;
-		if (s == end)
-			return n;
-		if (*s++ != ':')
-			return -1;
-	}
-}
-
-static long int_list_next(const char **pp, const char *end)
-{
-	long v = 0;
-
-	scan_long(pp, end, LONG_MIN, LONG_MAX, &v);
-	if (*pp < end && **pp == ':')
-		(*pp)++;
-	return v;
-}
 
 /* ------------------------------------------------------------------------
  * Value parsers, one per kind of key.
@@ -201,7 +101,7 @@ static long *long_field(struct pga_options *o, const struct opt_key *k)
 static bool parse_long_field(struct pga_options *o, const struct opt_key *k, const char *v,
                              const char *end)
 {
-	return parse_long(v, end, k->min, k->max, long_field(o, k));
+	return pga_parse_long(v, end, k->min, k->max, long_field(o, k));
 }
 
 static bool parse_numa_fake(struct pga_options *o, const struct opt_key *k, const char *v,
@@ -209,7 +109,7 @@ static bool parse_numa_fake(struct pga_options *o, const struct opt_key *k, cons
 {
 	long n;
 
-	if (!parse_long(v, end, k->min, k->max, &n))
+	if (!pga_parse_long(v, end, k->min, k->max, &n))
 		return false;
 	o->numa_fake = (int)n;
 	return true;
@@ -220,9 +120,9 @@ static bool parse_section_mb(struct pga_options *o, const struct opt_key *k, con
 {
 	long n;
 
-	if (!parse_long(v, end, k->min, k->max, &n) || (n & (n - 1)) != 0)
+	if (!pga_parse_long(v, end, k->min, k->max, &n) || (n & (n - 1)) != 0)
 		return false;
-	o->section_mb = n;
+	*long_field(o, k) = n;
 	return true;
 }
 
@@ -231,12 +131,13 @@ static bool parse_section_mb(struct pga_options *o, const struct opt_key *k, con
 static bool parse_numa_distance(struct pga_options *o, const struct opt_key *k, const char *v,
                                 const char *end)
 {
-	int n = int_list_count(v, end, k->min, k->max, PGA_MAX_NUMNODES * PGA_MAX_NUMNODES);
+	int n =
+	    pga_scan_list_count(v, end, ':', k->min, k->max, PGA_MAX_NUMNODES * PGA_MAX_NUMNODES);
 
 	if (n < 0)
 		return false;
 	for (int i = 0; i < n; i++)
-		o->distance[i] = (uint8_t)int_list_next(&v, end);
+		o->distance[i] = (uint8_t)pga_scan_list_next(&v, end, ':');
 	o->nr_distance = n;
 	return true;
 }
@@ -244,12 +145,12 @@ static bool parse_numa_distance(struct pga_options *o, const struct opt_key *k, 
 static bool parse_numa_cpu_map(struct pga_options *o, const struct opt_key *k, const char *v,
                                const char *end)
 {
-	int n = int_list_count(v, end, k->min, k->max, (int)PGA_ARRAY_SIZE(o->cpu_map));
+	int n = pga_scan_list_count(v, end, ':', k->min, k->max, (int)PGA_ARRAY_SIZE(o->cpu_map));
 
 	if (n < 0)
 		return false;
 	for (int i = 0; i < n; i++)
-		o->cpu_map[i] = (int16_t)int_list_next(&v, end);
+		o->cpu_map[i] = (int16_t)pga_scan_list_next(&v, end, ':');
 	o->nr_cpu_map = n;
 	return true;
 }
@@ -257,12 +158,12 @@ static bool parse_numa_cpu_map(struct pga_options *o, const struct opt_key *k, c
 static bool parse_node_limit_mb(struct pga_options *o, const struct opt_key *k, const char *v,
                                 const char *end)
 {
-	int n = int_list_count(v, end, k->min, k->max, PGA_MAX_NUMNODES);
+	int n = pga_scan_list_count(v, end, ':', k->min, k->max, PGA_MAX_NUMNODES);
 
 	if (n < 0)
 		return false;
 	for (int i = 0; i < PGA_MAX_NUMNODES; i++)
-		o->node_limit_mb[i] = i < n ? int_list_next(&v, end) : PGA_OPT_UNSET;
+		o->node_limit_mb[i] = i < n ? pga_scan_list_next(&v, end, ':') : PGA_OPT_UNSET;
 	o->nr_node_limit = n;
 	return true;
 }
@@ -271,15 +172,10 @@ static bool parse_cpuset_mems(struct pga_options *o, const struct opt_key *k, co
                               const char *end)
 {
 	pga_nodemask_t m;
-	bool any = false;
 
 	(void)k;
-	if (!pga_parse_nodelist(v, end, &m))
-		return false;
-	for (size_t i = 0; i < PGA_ARRAY_SIZE(m.bits); i++)
-		any |= m.bits[i] != 0;
 	/* An empty cpuset would fail every allocation: surely a mistake. */
-	if (!any)
+	if (!pga_parse_nodelist(v, end, &m) || pga_nodemask_empty(&m))
 		return false;
 	o->cpuset_mems = m;
 	o->cpuset_set = true;
@@ -294,11 +190,11 @@ static bool parse_stats_print(struct pga_options *o, const struct opt_key *k, co
 
 	(void)k;
 	for (size_t i = 0; i < PGA_ARRAY_SIZE(yes); i++) {
-		if (range_eq(v, end, yes[i])) {
+		if (pga_scan_eq(v, end, yes[i])) {
 			o->stats_print = true;
 			return true;
 		}
-		if (range_eq(v, end, no[i])) {
+		if (pga_scan_eq(v, end, no[i])) {
 			o->stats_print = false;
 			return true;
 		}
@@ -306,8 +202,23 @@ static bool parse_stats_print(struct pga_options *o, const struct opt_key *k, co
 	return false;
 }
 
+/* Defaults of the keys that are not one long. */
+static void reset_node_limit_mb(struct pga_options *o)
+{
+	o->nr_node_limit = 0;
+	for (int i = 0; i < PGA_MAX_NUMNODES; i++)
+		o->node_limit_mb[i] = PGA_OPT_UNSET;
+}
+
+static void reset_cpuset_mems(struct pga_options *o)
+{
+	o->cpuset_set = false;
+	memset(&o->cpuset_mems, 0xff, sizeof(o->cpuset_mems));
+}
+
 /* ------------------------------------------------------------------------
- * The table.
+ * The table. Defaults: a long key's .def (PGA_OPT_UNSET: derived at
+ * start-up from the machine); another key's .reset; zero otherwise.
  */
 
 static const struct opt_key keys[OPT_NR] = {
@@ -345,6 +256,7 @@ static const struct opt_key keys[OPT_NR] = {
                       "by ':'",
             .min = NODE_LIMIT_MIN_MB,
             .max = NODE_LIMIT_MAX_MB,
+            .reset = reset_node_limit_mb,
         },
     [OPT_DMA32_MB] =
         {
@@ -354,6 +266,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 0,
             .max = 4096,
             .field = offsetof(struct pga_options, dma32_mb),
+            .def = 64,
         },
     [OPT_MIN_FREE_KBYTES] =
         {
@@ -363,6 +276,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 128,
             .max = 1048576,
             .field = offsetof(struct pga_options, min_free_kbytes),
+            .def = PGA_OPT_UNSET,
         },
     [OPT_LOWMEM_RESERVE_RATIO] =
         {
@@ -372,6 +286,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 1,
             .max = 65536,
             .field = offsetof(struct pga_options, lowmem_reserve_ratio),
+            .def = 256,
         },
     [OPT_SECTION_MB] =
         {
@@ -380,6 +295,8 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "a power of two 4..1024 (megabytes)",
             .min = 4,
             .max = 1024,
+            .field = offsetof(struct pga_options, section_mb),
+            .def = 16,
         },
     [OPT_PCP_BATCH] =
         {
@@ -389,6 +306,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 1,
             .max = 4096,
             .field = offsetof(struct pga_options, pcp_batch),
+            .def = PGA_OPT_UNSET,
         },
     [OPT_PCP_HIGH] =
         {
@@ -398,6 +316,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 1,
             .max = 65536,
             .field = offsetof(struct pga_options, pcp_high),
+            .def = PGA_OPT_UNSET,
         },
     [OPT_ZLC_INTERVAL_MS] =
         {
@@ -407,6 +326,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 1,
             .max = 60000,
             .field = offsetof(struct pga_options, zlc_interval_ms),
+            .def = 1000,
         },
     [OPT_CPUSET_MEMS] =
         {
@@ -414,6 +334,7 @@ static const struct opt_key keys[OPT_NR] = {
             .parse = parse_cpuset_mems,
             .expect = "a non-empty node list such as 0-1:3 (nodes 0..63, ranges a-b, separated "
                       "by ':')",
+            .reset = reset_cpuset_mems,
         },
     [OPT_FAIL_PROBABILITY] =
         {
@@ -423,6 +344,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 0,
             .max = 100,
             .field = offsetof(struct pga_options, fail_probability),
+            .def = 0,
         },
     [OPT_FAIL_INTERVAL] =
         {
@@ -432,6 +354,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 1,
             .max = 1000000000L,
             .field = offsetof(struct pga_options, fail_interval),
+            .def = 1,
         },
     [OPT_FAIL_TIMES] =
         {
@@ -441,6 +364,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = -1,
             .max = 1000000000L,
             .field = offsetof(struct pga_options, fail_times),
+            .def = -1,
         },
     [OPT_FAIL_MIN_ORDER] =
         {
@@ -450,6 +374,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 0,
             .max = PGA_MAX_ORDER - 1,
             .field = offsetof(struct pga_options, fail_min_order),
+            .def = 0,
         },
     [OPT_FAIL_SEED] =
         {
@@ -459,6 +384,7 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 0,
             .max = 1000000000000000000L,
             .field = offsetof(struct pga_options, fail_seed),
+            .def = 42,
         },
     [OPT_STATS_PRINT] =
         {
@@ -549,36 +475,25 @@ struct parse_state {
 	const char *val_end[OPT_NR];
 };
 
+/* A field offset of 0 means "not a long key": numa_fake, an int, is first. */
+_Static_assert(offsetof(struct pga_options, numa_fake) == 0, "numa_fake opens pga_options");
+
 static void set_defaults(struct pga_options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->numa_fake = 0;
-	o->nr_distance = 0;
-	o->nr_cpu_map = 0;
-	o->nr_node_limit = 0;
-	for (int i = 0; i < PGA_MAX_NUMNODES; i++)
-		o->node_limit_mb[i] = PGA_OPT_UNSET;
-	o->dma32_mb = 64;
-	o->min_free_kbytes = PGA_OPT_UNSET;
-	o->lowmem_reserve_ratio = 256;
-	o->section_mb = 16;
-	o->pcp_batch = PGA_OPT_UNSET;
-	o->pcp_high = PGA_OPT_UNSET;
-	o->zlc_interval_ms = 1000;
-	o->cpuset_set = false;
-	memset(&o->cpuset_mems, 0xff, sizeof(o->cpuset_mems));
-	o->fail_probability = 0;
-	o->fail_interval = 1;
-	o->fail_times = -1;
-	o->fail_min_order = 0;
-	o->fail_seed = 42;
-	o->stats_print = false;
+	for (int i = 0; i < OPT_NR; i++) {
+		const struct opt_key *k = &keys[i];
+		if (k->reset)
+			k->reset(o);
+		else if (k->field)
+			*long_field(o, k) = k->def;
+	}
 }
 
 static const struct opt_key *find_key(const char *s, const char *end)
 {
 	for (int i = 0; i < OPT_NR; i++)
-		if (range_eq(s, end, keys[i].name))
+		if (pga_scan_eq(s, end, keys[i].name))
 			return &keys[i];
 	return NULL;
 }
@@ -593,10 +508,10 @@ static int parse_entry(struct pga_options *o, struct parse_state *st, const char
 	const struct opt_key *k;
 	int id;
 
-	trim(&s, &end);
+	pga_scan_trim(&s, &end);
 	if (s == end)
 		return 0; /* ",," or a trailing ',' */
-	trim(&s, &key_end);
+	pga_scan_trim(&s, &key_end);
 	k = find_key(s, key_end);
 	if (!k) {
 		report_unknown(s, key_end);
@@ -609,7 +524,7 @@ static int parse_entry(struct pga_options *o, struct parse_state *st, const char
 	}
 	v = eq + 1;
 	v_end = end;
-	trim(&v, &v_end);
+	pga_scan_trim(&v, &v_end);
 	if (!k->parse(o, k, v, v_end)) {
 		report_bad(k, v, v_end, k->expect, st->set[id]);
 		return 1;
@@ -716,9 +631,7 @@ static int check_node_limit(struct pga_options *o, const struct parse_state *st)
 	pga_fmt_str(&f, "), got ");
 	pga_fmt_u64(&f, (uint64_t)o->nr_node_limit, 0);
 	msg_bad_end(&f, false);
-	o->nr_node_limit = 0;
-	for (int i = 0; i < PGA_MAX_NUMNODES; i++)
-		o->node_limit_mb[i] = PGA_OPT_UNSET;
+	reset_node_limit_mb(o);
 	return 1;
 }
 
@@ -736,7 +649,7 @@ static int check_pcp(struct pga_options *o, const struct parse_state *st)
 	pga_fmt_str(&f, "a value not below pcp_batch=");
 	pga_fmt_i64(&f, o->pcp_batch, 0);
 	msg_bad_end(&f, false);
-	o->pcp_high = PGA_OPT_UNSET;
+	o->pcp_high = keys[OPT_PCP_HIGH].def;
 	return 1;
 }
 
@@ -759,8 +672,7 @@ static int check_cpuset(struct pga_options *o, const struct parse_state *st)
 		pga_fmt_u64(&f, (uint64_t)n, 0);
 		pga_fmt_str(&f, " is listed");
 		msg_bad_end(&f, false);
-		o->cpuset_set = false;
-		memset(&o->cpuset_mems, 0xff, sizeof(o->cpuset_mems));
+		reset_cpuset_mems(o);
 		return 1;
 	}
 	return 0;

@@ -18,6 +18,8 @@
  *
  * Lock order (outermost first):
  *   pga_thread_registry_lock -> pga_thread.lock -> pga_zone.lock
+ * The layers above take their own locks outside all of these (a slab node
+ * list lock is never held while the page allocator is called).
  * No zone lock is ever held while taking another zone's lock, a thread lock
  * or the registry lock, or while waiting for a thread to leave its pcp.
  */
@@ -84,7 +86,7 @@ enum pga_page_flags {
  * the node lock. */
 #define PGA_SLAB_FULL ((uintptr_t)2)
 
-struct pga_thread;
+struct pga_slab_cpu; /* the slab layer's per-thread state (slab.h) */
 
 struct pga_page {
 	struct pga_list lru; /* free list, pcp list, or slab partial list */
@@ -103,7 +105,7 @@ struct pga_page {
 	 */
 	void *freelist;
 	_Atomic uintptr_t remote;
-	_Atomic(struct pga_thread *) owner;
+	_Atomic(struct pga_slab_cpu *) owner;
 	uint16_t inuse;   /* objects not on freelist or remote */
 	uint16_t objects; /* objects in the slab */
 	uint32_t reserved;
@@ -252,8 +254,11 @@ struct pga_fast_zone {
 	struct pga_zone *zone;
 };
 
-/* Everything the page allocator knows; built once by pga_init(). */
-struct pga_pgdat {
+/*
+ * The page allocator's global state: every node, zone and arena, built once
+ * by pga_page_init(). (A kernel pgdat is one node: struct pga_node here.)
+ */
+struct pga_mem {
 	int nr_nodes;
 	int nr_zones; /* populated zones, ids 0 .. nr_zones - 1 */
 	unsigned long section_pages;
@@ -266,7 +271,7 @@ struct pga_pgdat {
 	struct pga_node nodes[PGA_MAX_NUMNODES];
 };
 
-extern struct pga_pgdat pga_pgdat;
+extern struct pga_mem pga_mem;
 
 static inline bool pga_zone_populated(const struct pga_zone *zone)
 {
@@ -340,7 +345,7 @@ static inline void pga_nr_free_add(struct pga_free_area *area, long n)
  * is NULL. */
 static inline struct pga_zone *pga_arena_zone(const struct pga_arena *ar, unsigned long pfn)
 {
-	return pfn < ar->nr_pages ? pga_pgdat.zones[ar->block_zone[pfn >> (PGA_MAX_ORDER - 1)]]
+	return pfn < ar->nr_pages ? pga_mem.zones[ar->block_zone[pfn >> (PGA_MAX_ORDER - 1)]]
 	                          : NULL;
 }
 
@@ -352,14 +357,14 @@ static inline struct pga_zone *pga_arena_zone(const struct pga_arena *ar, unsign
 static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long *pfn)
 {
 	uintptr_t a = (uintptr_t)addr;
-	const struct pga_arena *ar = &pga_pgdat.arenas[PGA_ZONE_NORMAL];
+	const struct pga_arena *ar = &pga_mem.arenas[PGA_ZONE_NORMAL];
 	unsigned long p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
 
 	if (likely(p < ar->nr_pages)) {
 		*pfn = p;
-		return pga_pgdat.zones[ar->block_zone[p >> (PGA_MAX_ORDER - 1)]];
+		return pga_mem.zones[ar->block_zone[p >> (PGA_MAX_ORDER - 1)]];
 	}
-	ar = &pga_pgdat.arenas[PGA_ZONE_DMA32];
+	ar = &pga_mem.arenas[PGA_ZONE_DMA32];
 	p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
 	*pfn = p;
 	return pga_arena_zone(ar, p);
@@ -369,7 +374,7 @@ static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long 
 static inline struct pga_zone *pga_page_to_zone(const struct pga_page *page, unsigned long *pfn)
 {
 	for (int i = PGA_NR_ZONES - 1; i >= 0; i--) {
-		const struct pga_arena *ar = &pga_pgdat.arenas[i];
+		const struct pga_arena *ar = &pga_mem.arenas[i];
 		unsigned long p = (unsigned long)(page - ar->mem_map);
 		if (p < ar->nr_pages) {
 			*pfn = p;

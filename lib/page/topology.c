@@ -21,11 +21,13 @@
  */
 #include "topology.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "compiler.h"
 #include "fmt.h"
 #include "os.h"
+#include "scan.h"
 
 struct pga_topology pga_topo;
 
@@ -35,106 +37,9 @@ struct pga_topology pga_topo;
  * (some POWER machines number nodes up to 255) are still read correctly. */
 #define LIST_BITS PGA_MAX_CPUS
 
-/* Numbers in lists above this are treated as a syntax error: no kernel
- * prints them, and the bound keeps the arithmetic free of overflow. */
-#define LIST_VALUE_MAX (1L << 24)
-
 /* Memory assumed when neither sysfs nor /proc/meminfo can be read: enough to
  * run, small enough not to promise what may not exist. */
 #define FALLBACK_MEM_BYTES (1ULL << 30)
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Parse a decimal number of at most LIST_VALUE_MAX at *pp, advancing *pp. */
-static bool parse_uint(const char **pp, const char *end, long *out)
-{
-	const char *p = *pp;
-	long v = 0;
-
-	if (p == end || !is_digit(*p))
-		return false;
-	for (; p < end && is_digit(*p); p++) {
-		v = v * 10 + (*p - '0');
-		if (v > LIST_VALUE_MAX)
-			return false;
-	}
-	*pp = p;
-	*out = v;
-	return true;
-}
-
-/*
- * Parse a kernel list ("0-3,8,10-11"; ':' separates as well as ',') in
- * [s, end) into bits, a bitmap of nbits bits, which is cleared first.
- * Whitespace around the list is allowed and an empty list is valid: the
- * cpulist of a node without CPUs is just "\n". A value >= nbits is an error
- * when strict, and is left out of the bitmap otherwise (it still counts
- * for *max_out). *max_out, when not NULL, is the largest value listed,
- * or -1 for an empty list.
- */
-static bool parse_list(const char *s, const char *end, uint64_t *bits, unsigned nbits, bool strict,
-                       long *max_out)
-{
-	const char *p = s;
-	long max = -1;
-
-	memset(bits, 0, (nbits + 63) / 64 * sizeof(uint64_t));
-	while (p < end && is_space(*p))
-		p++;
-	while (end > p && is_space(end[-1]))
-		end--;
-	while (p < end) {
-		long a, b;
-
-		if (!parse_uint(&p, end, &a))
-			return false;
-		b = a;
-		if (p < end && *p == '-') {
-			p++;
-			if (!parse_uint(&p, end, &b) || b < a)
-				return false;
-		}
-		if (strict && b >= (long)nbits)
-			return false;
-		for (long v = a; v <= b && v < (long)nbits; v++)
-			bits[v / 64] |= (uint64_t)1 << (v % 64);
-		if (b > max)
-			max = b;
-		if (p == end)
-			break;
-		if (*p != ',' && *p != ':')
-			return false;
-		p++;
-		if (p == end)
-			return false; /* a list does not end with a separator */
-	}
-	if (max_out)
-		*max_out = max;
-	return true;
-}
-
-bool pga_parse_nodelist(const char *s, const char *end, pga_nodemask_t *out)
-{
-	if (!end)
-		end = s + strlen(s);
-	if (parse_list(s, end, out->bits, PGA_MAX_NUMNODES, true, NULL))
-		return true;
-	memset(out, 0, sizeof(*out));
-	return false;
-}
-
-static bool bit_test(const uint64_t *bits, unsigned i)
-{
-	return (bits[i / 64] >> (i % 64)) & 1u;
-}
 
 /* Append s to buf (capacity len, always NUL-terminated); returns the new end. */
 static char *path_append(char *p, char *buf_end, const char *s)
@@ -167,22 +72,12 @@ static void node_path(char *buf, size_t len, int nid, const char *file)
  * bytes; 0 when the line is missing or malformed. */
 static uint64_t memtotal_bytes(const char *buf)
 {
-	const char *p = strstr(buf, "MemTotal:");
-	uint64_t kb = 0;
+	const char *end, *v = pga_scan_field(buf, "MemTotal:", &end);
+	long kb;
 
-	if (!p)
+	if (!v || !pga_scan_long(&v, end, 0, LONG_MAX / 1024, &kb))
 		return 0;
-	p += strlen("MemTotal:");
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!is_digit(*p))
-		return 0;
-	for (; is_digit(*p); p++) {
-		if (kb > (UINT64_MAX / 1024 - 9) / 10)
-			return 0;
-		kb = kb * 10 + (uint64_t)(*p - '0');
-	}
-	return kb * 1024;
+	return (uint64_t)kb * 1024;
 }
 
 static uint64_t proc_memtotal(char *buf, size_t len)
@@ -205,7 +100,8 @@ static int read_nr_cpus(char *buf, size_t len)
 		long n = pga_os_read_file(files[i], buf, len);
 		long max;
 
-		if (n <= 0 || !parse_list(buf, buf + n, bits, LIST_BITS, false, &max) || max < 0)
+		if (n <= 0 || !pga_parse_bitlist(buf, buf + n, bits, LIST_BITS, false, &max) ||
+		    max < 0)
 			continue;
 		return max >= PGA_MAX_CPUS ? PGA_MAX_CPUS : (int)max + 1;
 	}
@@ -226,11 +122,11 @@ static bool parse_distance_row(const char *p, const char *end, uint8_t *row, int
 	for (int j = 0; j < nr; j++) {
 		long d;
 
-		while (p < end && is_space(*p))
+		while (p < end && pga_is_space(*p))
 			p++;
-		if (!parse_uint(&p, end, &d) || d < 1 || d > 255)
+		if (!pga_scan_long(&p, end, 1, 255, &d))
 			return false;
-		if (p < end && !is_space(*p))
+		if (p < end && !pga_is_space(*p))
 			return false;
 		row[j] = (uint8_t)d;
 	}
@@ -253,11 +149,11 @@ static bool read_sysfs_nodes(struct pga_topology *topo, char *buf, size_t len)
 	int nr = 0;
 
 	n = pga_os_read_file(SYS_NODE "online", buf, len);
-	if (n <= 0 || !parse_list(buf, buf + n, bits, LIST_BITS, false, &max))
+	if (n <= 0 || !pga_parse_bitlist(buf, buf + n, bits, LIST_BITS, false, &max))
 		return false;
 	/* Renumber densely: node ids may have gaps (offlined nodes, POWER). */
 	for (unsigned id = 0; id < LIST_BITS; id++) {
-		if (!bit_test(bits, id))
+		if (!pga_bit_test(bits, id))
 			continue;
 		if (nr == PGA_MAX_NUMNODES) {
 			dropped = true;
@@ -279,9 +175,9 @@ static bool read_sysfs_nodes(struct pga_topology *topo, char *buf, size_t len)
 
 		node_path(path, sizeof(path), id, "cpulist");
 		n = pga_os_read_file(path, buf, len);
-		if (n >= 0 && parse_list(buf, buf + n, bits, LIST_BITS, false, NULL)) {
+		if (n >= 0 && pga_parse_bitlist(buf, buf + n, bits, LIST_BITS, false, NULL)) {
 			for (unsigned c = 0; c < PGA_MAX_CPUS; c++) {
-				if (!bit_test(bits, c))
+				if (!pga_bit_test(bits, c))
 					continue;
 				topo->cpu_to_node[c] = (int16_t)i;
 				topo->has_cpus[i] = true;

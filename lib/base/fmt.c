@@ -17,6 +17,7 @@
 void pga_fmt_init(struct pga_fmt *f, int fd)
 {
 	f->fd = fd;
+	f->err = 0;
 	f->len = 0;
 }
 
@@ -27,13 +28,24 @@ int pga_fmt_flush(struct pga_fmt *f)
 	/* Without an fd the buffer is the result: keep it for the caller. */
 	if (f->fd < 0)
 		return 0;
-	if (f->len == 0)
-		return 0;
+	if (f->len == 0 || f->err) {
+		/* After a failed write the rest is dropped, not written to a
+		 * broken fd again and again. */
+		f->len = 0;
+		return f->err ? -1 : 0;
+	}
+	/* errno is the caller's: flushes happen inside malloc. */
+	int saved = errno;
+	errno = 0;
 	rc = pga_os_write_all(f->fd, f->buf, f->len);
+	/* write(2) returning 0 leaves errno alone: call it EIO. */
+	if (rc != 0)
+		f->err = errno ? errno : EIO;
+	errno = saved;
 	/* Drop the bytes even when the write failed: retrying a broken fd
 	 * would loop forever, and later output must still find room. */
 	f->len = 0;
-	return rc;
+	return f->err ? -1 : 0;
 }
 
 static void fmt_put(struct pga_fmt *f, const char *s, size_t n)

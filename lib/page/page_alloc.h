@@ -15,6 +15,7 @@
 #ifndef PGA_PAGE_ALLOC_H
 #define PGA_PAGE_ALLOC_H
 
+#include <errno.h>
 #include <string.h>
 
 #include "buddy.h"
@@ -23,8 +24,27 @@
 #include "thread.h"
 #include "zone.h"
 
-void pga_init_slow(void);
+/* Start the page allocator if it has not started (init.c). */
+void pga_page_init_slow(void);
 extern _Atomic int pga_initialized;
+
+static inline void pga_page_init(void)
+{
+	if (unlikely(!atomic_load_explicit(&pga_initialized, memory_order_acquire)))
+		pga_page_init_slow();
+}
+
+/* The fork handlers (fork.c), registered with pthread_atfork at load. */
+void pga_fork_prepare(void);
+void pga_fork_parent(void);
+void pga_fork_child(void);
+
+/* Fail an allocation: NULL with errno err. */
+static inline void *pga_alloc_fail(int err)
+{
+	errno = err;
+	return NULL;
+}
 
 /* The migratetype a gfp mask asks for; 3 (both bits) is invalid. */
 static inline unsigned pga_gfp_migratetype(pga_gfp_t gfp)
@@ -78,7 +98,7 @@ static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned or
 	if (unlikely(order != 0 || nodemask != NULL || gfp > PGA_GFP_ALL || mt == 3 ||
 	             (unsigned)pref >= PGA_MAX_NUMNODES))
 		goto slow;
-	zone = pga_pgdat.fast[pref][pga_gfp_zone(gfp)].zone;
+	zone = pga_mem.fast[pref][pga_gfp_zone(gfp)].zone;
 	if (unlikely(!zone || pga_fail_enabled || !pga_pcp_enter(t)))
 		goto slow_leave;
 	pcp = pga_thread_pcp(t, zone);
@@ -163,5 +183,15 @@ size_t pga_exact_size(const void *addr);
 
 /* Report a bad free and abort, as glibc does. */
 pga_noreturn pga_cold void pga_bad_free(const char *what, const void *addr, unsigned order);
+
+/* The head of the block at addr being freed, checked to carry exactly
+ * want_flags (and order, unless an exact run); a bad or double free is
+ * reported and aborts. */
+struct pga_page *pga_lookup_free(const void *addr, unsigned order, unsigned want_flags,
+                                 struct pga_zone **zone, unsigned long *pfn);
+
+/* nr_pages from pfn, headed by page, straight back to the buddy lists. */
+void pga_free_to_buddy(struct pga_thread *t, struct pga_zone *zone, unsigned long pfn,
+                       struct pga_page *page, unsigned long nr_pages);
 
 #endif /* PGA_PAGE_ALLOC_H */

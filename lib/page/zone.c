@@ -63,7 +63,7 @@ bool pga_zone_grow(struct pga_zone *zone)
 	unsigned long end = zone->zone_start_pfn + zone->spanned_pages;
 	unsigned long pfn = zone->online_end_pfn;
 	if (pfn < end) {
-		unsigned long nr = pga_pgdat.section_pages;
+		unsigned long nr = pga_mem.section_pages;
 		if (nr > end - pfn)
 			nr = end - pfn;
 		if (pga_os_commit(pga_pfn_to_addr(zone, pfn), nr << PGA_PAGE_SHIFT)) {
@@ -161,8 +161,8 @@ static void setup_zone_pcp(struct pga_zone *z)
 /* Pages each node wants in each zone type, before address-space limits. */
 static void wanted_zone_pages(unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES])
 {
-	for (int n = 0; n < pga_pgdat.nr_nodes; n++) {
-		struct pga_node *node = &pga_pgdat.nodes[n];
+	for (int n = 0; n < pga_mem.nr_nodes; n++) {
+		struct pga_node *node = &pga_mem.nodes[n];
 		long mb = PGA_OPT_UNSET;
 
 		if (pga_opts.nr_node_limit == 1)
@@ -192,12 +192,12 @@ static void wanted_zone_pages(unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES]
 static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES],
                           unsigned long got[PGA_MAX_NUMNODES], size_t budget)
 {
-	struct pga_arena *ar = &pga_pgdat.arenas[zt];
+	struct pga_arena *ar = &pga_mem.arenas[zt];
 	unsigned shift = 0;
 
 	for (;;) {
 		unsigned long total = 0;
-		for (int n = 0; n < pga_pgdat.nr_nodes; n++) {
+		for (int n = 0; n < pga_mem.nr_nodes; n++) {
 			got[n] = (want[n][zt] >> shift) & ~(BLOCK_PAGES - 1);
 			if (!got[n] && want[n][zt] && shift < 30)
 				got[n] = want[n][zt] ? BLOCK_PAGES : 0;
@@ -238,7 +238,7 @@ static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZO
 		if (++shift > 40)
 			break;
 	}
-	for (int n = 0; n < pga_pgdat.nr_nodes; n++)
+	for (int n = 0; n < pga_mem.nr_nodes; n++)
 		got[n] = 0;
 	if (zt == PGA_ZONE_DMA32 && pga_opts.dma32_mb > 0)
 		pga_log("no address space below 4 GiB for ZONE_DMA32; ",
@@ -248,7 +248,7 @@ static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZO
 static void init_zone(struct pga_zone *z, int nid, int zt, unsigned long start_pfn,
                       unsigned long pages, uint8_t *pageblock_mt)
 {
-	const struct pga_arena *ar = &pga_pgdat.arenas[zt];
+	const struct pga_arena *ar = &pga_mem.arenas[zt];
 
 	z->node = nid;
 	z->idx = (enum pga_zone_type)zt;
@@ -268,8 +268,8 @@ static void init_zone(struct pga_zone *z, int nid, int zt, unsigned long start_p
 	/* New memory is movable until something else claims it (the kernel's
 	 * memmap_init_zone). */
 	memset(pageblock_mt, PGA_MIGRATE_MOVABLE, pages >> PGA_PAGEBLOCK_ORDER);
-	z->id = pga_pgdat.nr_zones++;
-	pga_pgdat.zones[z->id] = z;
+	z->id = pga_mem.nr_zones++;
+	pga_mem.zones[z->id] = z;
 	memset(ar->block_zone + (start_pfn >> 10), z->id, pages >> 10);
 	setup_zone_pcp(z);
 }
@@ -283,13 +283,13 @@ void pga_zones_init(void)
 	/* Leave at least half of a limited address space to the program. */
 	if (budget != SIZE_MAX)
 		budget /= 2;
-	pga_pgdat.section_pages = (unsigned long)pga_opts.section_mb * MIB_PAGES;
+	pga_mem.section_pages = (unsigned long)pga_opts.section_mb * MIB_PAGES;
 	wanted_zone_pages(want);
 	/* DMA32 first: it is small, and the address space below 4 GiB is the
 	 * scarcer resource. */
 	reserve_arena(PGA_ZONE_DMA32, want, got[PGA_ZONE_DMA32], budget);
 	if (budget != SIZE_MAX) {
-		size_t used = pga_pgdat.arenas[PGA_ZONE_DMA32].nr_pages << PGA_PAGE_SHIFT;
+		size_t used = pga_mem.arenas[PGA_ZONE_DMA32].nr_pages << PGA_PAGE_SHIFT;
 		budget = budget > used ? budget - used : 0;
 	}
 	reserve_arena(PGA_ZONE_NORMAL, want, got[PGA_ZONE_NORMAL], budget);
@@ -297,19 +297,19 @@ void pga_zones_init(void)
 	/* One mapping for every zone's pageblock migratetypes. */
 	unsigned long blocks = 0;
 	for (int zt = 0; zt < PGA_NR_ZONES; zt++)
-		blocks += pga_pgdat.arenas[zt].nr_pages >> PGA_PAGEBLOCK_ORDER;
+		blocks += pga_mem.arenas[zt].nr_pages >> PGA_PAGEBLOCK_ORDER;
 	size_t mt_bytes = pga_round_up(blocks + 1, PGA_PAGE_SIZE);
 	uint8_t *mt_map = pga_os_reserve(mt_bytes, PGA_PAGE_SIZE);
 	if (!mt_map || !pga_os_commit(mt_map, mt_bytes)) {
 		pga_log("cannot map the pageblock table; no memory will be managed", NULL, NULL);
 		for (int zt = 0; zt < PGA_NR_ZONES; zt++)
-			for (int n = 0; n < pga_pgdat.nr_nodes; n++)
+			for (int n = 0; n < pga_mem.nr_nodes; n++)
 				got[zt][n] = 0;
 	}
 
 	unsigned long start[PGA_NR_ZONES] = {0, 0};
-	for (int n = 0; n < pga_pgdat.nr_nodes; n++) {
-		struct pga_node *node = &pga_pgdat.nodes[n];
+	for (int n = 0; n < pga_mem.nr_nodes; n++) {
+		struct pga_node *node = &pga_mem.nodes[n];
 		unsigned long node_pages = 0;
 		node->id = n;
 		for (int zt = 0; zt < PGA_NR_ZONES; zt++) {

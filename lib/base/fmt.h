@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 struct pga_fmt {
-	int fd; /* where pga_fmt_flush writes; -1: never flush, truncate */
+	int fd;  /* where pga_fmt_flush writes; -1: never flush, truncate */
+	int err; /* errno of the first write that failed, 0 if none */
 	size_t len;
 	char buf[4096];
 };
@@ -24,7 +25,8 @@ void pga_fmt_u64(struct pga_fmt *f, uint64_t v, int width);
 void pga_fmt_i64(struct pga_fmt *f, int64_t v, int width);
 void pga_fmt_hex(struct pga_fmt *f, uint64_t v);
 void pga_fmt_char(struct pga_fmt *f, char c);
-/* Write what is buffered to fd; returns 0 or -1. */
+/* Write what is buffered to fd; returns 0, or -1 when this write or an
+ * earlier one of f failed (f->err: the errno of the first). */
 int pga_fmt_flush(struct pga_fmt *f);
 
 /* A one-line message to stderr: "pgalloc: " prefix, the parts, a newline. */

@@ -20,9 +20,11 @@
 
 #include <errno.h>
 
-#include "fmt.h"
+#include "bug.h"
+#include "client.h"
 #include "os.h"
 #include "page_alloc.h"
+#include "pool.h"
 #include "topology.h"
 
 #define CPU_PARTIAL PGA_SLAB_CPU_PARTIAL
@@ -77,18 +79,7 @@ static inline void freelist_push(void **head, void *obj)
 pga_noreturn pga_cold static void bad_object_free(const char *what, const void *obj,
                                                   const struct pga_page *slab)
 {
-	struct pga_fmt f;
-
-	pga_fmt_init(&f, 2);
-	pga_fmt_str(&f, "pgalloc: ");
-	pga_fmt_str(&f, what);
-	pga_fmt_str(&f, ": ");
-	pga_fmt_hex(&f, (uintptr_t)obj);
-	pga_fmt_str(&f, " (size class ");
-	pga_fmt_u64(&f, pga_size_classes[slab->slab_class].size, 0);
-	pga_fmt_str(&f, ")\n");
-	pga_fmt_flush(&f);
-	pga_os_abort();
+	pga_report_abort(what, obj, "size class", pga_size_classes[slab->slab_class].size);
 }
 
 /* A new slab from the page allocator, unfrozen, every object free. The
@@ -147,7 +138,7 @@ static void discard_slab(struct pga_page *slab)
 
 /* Freeze slab to t; the caller holds the node lock or is the only one who
  * knows the slab. remote is 0 for an unfrozen slab. */
-static void freeze_slab(struct pga_thread *t, struct pga_page *slab)
+static void freeze_slab(struct pga_slab_cpu *t, struct pga_page *slab)
 {
 	PGA_BUG_ON(atomic_load_explicit(&slab->remote, memory_order_relaxed) != 0);
 	atomic_store_explicit(&slab->remote, PGA_SLAB_FROZEN, memory_order_relaxed);
@@ -224,7 +215,7 @@ static void deactivate_slab(struct pga_page *slab, void *extra)
 
 /* get_partial_node: freeze up to CPU_PARTIAL + 1 partial slabs of the
  * node to t, onto its partial list, in one lock hold. */
-static unsigned get_partial_node(struct pga_thread *t, struct pga_kmem_cpu *c, unsigned cls,
+static unsigned get_partial_node(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls,
                                  int nid)
 {
 	struct kmem_node *n = &kmem_nodes[nid][cls];
@@ -310,9 +301,9 @@ void *pga_slab_alloc_node(unsigned cls, int nid)
 	return alloc_locked(cls, nid);
 }
 
-void *pga_slab_alloc_slow(struct pga_thread *t, unsigned cls)
+void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 {
-	if (!pga_thread_is_real(t))
+	if (!pga_slab_cpu_is_real(t))
 		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
 
 	struct pga_kmem_cpu *c = &t->kc[cls];
@@ -334,9 +325,9 @@ void *pga_slab_alloc_slow(struct pga_thread *t, unsigned cls)
 			set_cpu_slab(c, slab);
 			continue;
 		}
-		if (get_partial_node(t, c, cls, t->node))
+		if (get_partial_node(t, c, cls, t->thread->node))
 			continue;
-		slab = new_slab(cls, t->node);
+		slab = new_slab(cls, t->thread->node);
 		if (!slab) {
 			errno = ENOMEM;
 			return NULL;
@@ -356,7 +347,7 @@ void *pga_slab_alloc_slow(struct pga_thread *t, unsigned cls)
  * plain. The thread's oldest partial slab makes room: it is returned for
  * the caller to deactivate once it holds no lock.
  */
-static struct pga_page *put_cpu_partial(struct pga_thread *t, struct pga_page *slab)
+static struct pga_page *put_cpu_partial(struct pga_slab_cpu *t, struct pga_page *slab)
 {
 	struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
 	struct pga_page *victim = NULL;
@@ -376,19 +367,18 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 {
 	const struct pga_sizeclass *sc = &pga_size_classes[slab->slab_class];
 	uint32_t off = (uint32_t)((uintptr_t)obj - (uintptr_t)pga_slab_address(zone, slab));
-	uint32_t idx = pga_obj_index(sc, off);
 
-	if (idx * sc->size != off || idx >= slab->objects)
+	if (!pga_slab_obj_start(sc, slab, off))
 		bad_object_free("free of a pointer inside an object", obj, slab);
 }
 
-void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_page *slab,
+void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
                         void *obj)
 {
 	check_object(zone, slab, obj);
 
 	/* Frozen to us: plain. */
-	if (pga_thread_is_real(t) &&
+	if (pga_slab_cpu_is_real(t) &&
 	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
 		struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
 		void **head = slab == c->slab ? &c->freelist : &slab->freelist;
@@ -417,7 +407,7 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 
 		/* Full and frozen to no one: freeze it to us in the same CAS
 		 * that frees the object onto its remote stack, no lock. */
-		if (w == PGA_SLAB_FULL && pga_thread_is_real(t)) {
+		if (w == PGA_SLAB_FULL && pga_slab_cpu_is_real(t)) {
 			*(void **)obj = NULL;
 			if (!atomic_compare_exchange_strong_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
@@ -449,7 +439,7 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 		bool was_full = slab->freelist == NULL;
 		freelist_push(&slab->freelist, obj);
 		slab->inuse--;
-		if (pga_thread_is_real(t)) {
+		if (pga_slab_cpu_is_real(t)) {
 			if (!was_full) { /* it is on the node's partial list */
 				pga_list_del(&slab->lru);
 				partial_add(n, -1);
@@ -475,7 +465,7 @@ void pga_slab_free_slow(struct pga_thread *t, struct pga_zone *zone, struct pga_
 	}
 }
 
-void pga_slab_flush_thread(struct pga_thread *t)
+void pga_slab_flush(struct pga_slab_cpu *t)
 {
 	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
 		struct pga_kmem_cpu *c = &t->kc[cls];
@@ -495,11 +485,11 @@ void pga_slab_flush_thread(struct pga_thread *t)
 	}
 }
 
-unsigned long pga_slab_shrink(void)
+static unsigned long slab_shrink(void)
 {
 	unsigned long pages = 0;
 
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
 			struct kmem_node *n = &kmem_nodes[nid][cls];
 			struct pga_list empty, *pos, *tmp;
@@ -529,7 +519,7 @@ void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes)
 {
 	uint64_t used = 0, total = 0;
 
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
 			const struct pga_sizeclass *sc = &pga_size_classes[cls];
 			struct kmem_node *n = &kmem_nodes[nid][cls];
@@ -551,34 +541,118 @@ void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes)
 	*slab_bytes = total;
 }
 
-void pga_slab_lock_all(void)
+static void slab_lock_all(void)
 {
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++)
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
 			pthread_mutex_lock(&kmem_nodes[nid][cls].lock);
 }
 
-void pga_slab_unlock_all(void)
+static void slab_unlock_all(void)
 {
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++)
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
 			pthread_mutex_unlock(&kmem_nodes[nid][cls].lock);
 }
 
-void pga_slab_reinit_locks(void)
+static void slab_reinit_locks(void)
 {
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++)
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
 			pthread_mutex_init(&kmem_nodes[nid][cls].lock, NULL);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Per-thread state and the page client                                   */
+
+__thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec"))) =
+    &pga_slab_boot;
+struct pga_slab_cpu pga_slab_boot;
+struct pga_slab_cpu pga_slab_dead;
+
+static struct pga_pool slab_states = PGA_POOL_INITIALIZER;
+static int client_slot = -1;
+
+/* The page client's thread_exit: the thread's slabs go back to their node
+ * lists (or, empty, to the page allocator), then its state to the pool. */
+static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
+{
+	struct pga_slab_cpu *s = priv;
+
+	(void)t;
+	pga_slab_flush(s);
+	pga_pool_put(&slab_states, s);
+	/* Allocations from later TLS destructors are served under the node
+	 * lock: attaching again would leak the new state. */
+	if (self)
+		pga_slab_current = &pga_slab_dead;
+}
+
+static void slab_fork_prepare(void)
+{
+	slab_lock_all();
+	pga_pool_lock(&slab_states);
+}
+
+static void slab_fork_parent(void)
+{
+	pga_pool_unlock(&slab_states);
+	slab_unlock_all();
+}
+
+static void slab_fork_child(void)
+{
+	pga_pool_reinit(&slab_states);
+	slab_reinit_locks();
+}
+
+static const struct pga_page_client slab_client = {
+    .name = "slab",
+    .thread_exit = slab_thread_exit,
+    .fork_prepare = slab_fork_prepare,
+    .fork_parent = slab_fork_parent,
+    .fork_child = slab_fork_child,
+    .shrink = slab_shrink,
+};
+
+struct pga_slab_cpu *pga_slab_attach(void)
+{
+	struct pga_thread *t = pga_thread_get();
+	struct pga_slab_cpu *s;
+
+	if (pga_slab_current == &pga_slab_dead || !pga_thread_is_real(t) || client_slot < 0)
+		return &pga_slab_dead;
+	s = pga_pool_get(&slab_states);
+	if (!s)
+		return &pga_slab_dead;
+	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
+		pga_list_init(&s->kc[cls].partial);
+	s->thread = t;
+	pga_thread_set_private(t, client_slot, s);
+	pga_slab_current = s;
+	return s;
+}
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic bool initialized;
+
 void pga_slab_init(void)
 {
-	pga_sizeclass_init();
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
-		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-			pthread_mutex_init(&kmem_nodes[nid][cls].lock, NULL);
-			pga_list_init(&kmem_nodes[nid][cls].partial);
+	if (atomic_load_explicit(&initialized, memory_order_acquire))
+		return;
+	pga_page_init();
+	pthread_mutex_lock(&init_lock);
+	if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
+		pga_sizeclass_init();
+		for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
+			for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
+				pthread_mutex_init(&kmem_nodes[nid][cls].lock, NULL);
+				pga_list_init(&kmem_nodes[nid][cls].partial);
+			}
 		}
+		pga_pool_init(&slab_states, sizeof(struct pga_slab_cpu));
+		client_slot = pga_page_register_client(&slab_client);
+		atomic_store_explicit(&initialized, true, memory_order_release);
 	}
+	pthread_mutex_unlock(&init_lock);
 }

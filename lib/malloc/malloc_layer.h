@@ -12,10 +12,15 @@
 #include "mmzone.h"
 #include "sizeclass.h"
 #include "slab.h"
-#include "thread.h"
 
 void *pga_malloc_slow(size_t size);
 void pga_free_slow(void *p);
+
+/* Start the whole allocator: the page allocator, the slab layer, the
+ * malloc layer's own client (init.c). Idempotent; pga_malloc_ready is set
+ * once everything has started. */
+void pga_malloc_init(void);
+extern _Atomic bool pga_malloc_ready;
 
 /*
  * Pointers pgalloc never handed out (not in a zone, not a huge mapping).
@@ -32,7 +37,7 @@ void *pga_foreign_realloc(void *p, size_t size);
 static pga_always_inline void *pga_malloc_inline(size_t size)
 {
 	if (likely(size <= PGA_SLAB_MAX)) {
-		struct pga_kmem_cpu *c = &pga_current->kc[pga_size_to_class(size)];
+		struct pga_kmem_cpu *c = &pga_slab_current->kc[pga_size_to_class(size)];
 		void *obj = c->freelist;
 		if (likely(obj)) {
 			c->freelist = *(void **)obj;
@@ -55,18 +60,13 @@ static pga_always_inline void pga_free_inline(void *p)
 	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
 
 	if (likely(zone)) {
-		struct pga_page *page = pga_pfn_to_page(zone, pfn);
 		/* Slabs are page aligned: the offset in the slab is the offset
 		 * in the page plus the pages back to the head. */
 		uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
-		if (pga_page_flags(page) & PGA_PG_TAIL) {
-			off += (uint32_t)(page->private_ << PGA_PAGE_SHIFT);
-			page -= page->private_;
-		}
-		struct pga_kmem_cpu *c = &pga_current->kc[page->slab_class];
+		struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
+		struct pga_kmem_cpu *c = &pga_slab_current->kc[page->slab_class];
 		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
-		uint32_t idx = pga_obj_index(sc, off);
-		if (likely(page == c->slab && idx * sc->size == off && idx < page->objects &&
+		if (likely(page == c->slab && pga_slab_obj_start(sc, page, off) &&
 		           p != c->freelist)) {
 			*(void **)p = c->freelist;
 			c->freelist = p;
@@ -75,12 +75,5 @@ static pga_always_inline void pga_free_inline(void *p)
 	}
 	pga_free_slow(p);
 }
-
-/* Fork: pga_fork_prepare takes every lock of pgalloc, in lock order;
- * pga_fork_parent releases them; pga_fork_child resets them and gives back
- * the caches of the threads that did not survive the fork. */
-void pga_fork_prepare(void);
-void pga_fork_parent(void);
-void pga_fork_child(void);
 
 #endif /* PGA_MALLOC_LAYER_H */

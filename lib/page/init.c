@@ -1,42 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * init.c - start-up, once per process, on the first call into pgalloc:
- * configuration, topology, the cpuset, zones, zonelists, fault injection and
- * the thread machinery, in that order. Nothing here allocates through
- * malloc, so start-up works inside the LD_PRELOAD shim.
+ * init.c - start-up of the page allocator, once per process, on its first
+ * use: configuration, topology, the cpuset, zones, zonelists, fault
+ * injection and the thread machinery, in that order; then the clients'
+ * start hooks. Nothing here allocates through malloc, so start-up works
+ * inside the LD_PRELOAD shim. The layers above start the page allocator
+ * first, then themselves (pga_malloc_init).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "fmt.h"
+#include "nodemask.h"
 #include "options.h"
 #include "os.h"
 #include "page_alloc.h"
-#include "slab.h"
-#include "stats.h"
+#include "scan.h"
 #include "topology.h"
 #include "zonelist.h"
 
-struct pga_pgdat pga_pgdat;
+struct pga_mem pga_mem;
 _Atomic int pga_initialized;
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void pga_assert_fail(const char *expr, const char *file, int line)
-{
-	struct pga_fmt f;
-
-	pga_fmt_init(&f, 2);
-	pga_fmt_str(&f, "pgalloc: assertion failed: ");
-	pga_fmt_str(&f, expr);
-	pga_fmt_str(&f, " at ");
-	pga_fmt_str(&f, file);
-	pga_fmt_char(&f, ':');
-	pga_fmt_i64(&f, line, 0);
-	pga_fmt_char(&f, '\n');
-	pga_fmt_flush(&f);
-	pga_os_abort();
-}
 
 /*
  * The nodes this process may allocate from: Mems_allowed of its cpuset
@@ -51,53 +38,37 @@ static void init_cpuset(void)
 	bool have_real = false;
 
 	if (pga_os_read_file("/proc/self/status", buf, sizeof(buf)) > 0) {
-		const char *key = "Mems_allowed_list:";
-		char *line = strstr(buf, key);
-		if (line) {
-			line += strlen(key);
-			while (*line == ' ' || *line == '\t')
-				line++;
-			char *end = strchr(line, '\n');
-			have_real = pga_parse_nodelist(line, end, &real);
-		}
+		const char *end, *v = pga_scan_field(buf, "Mems_allowed_list:", &end);
+		have_real = v && pga_parse_nodelist(v, end, &real);
 	}
-	for (int n = 0; n < pga_pgdat.nr_nodes; n++) {
+	for (int n = 0; n < pga_mem.nr_nodes; n++) {
 		if (have_real && !pga_nodemask_test(&real, pga_topo.real_node[n]))
 			continue;
 		if (pga_opts.cpuset_set && !pga_nodemask_test(&pga_opts.cpuset_mems, n))
 			continue;
 		pga_nodemask_set(&mems, n);
 	}
-	bool any = false;
-	for (size_t i = 0; i < PGA_ARRAY_SIZE(mems.bits); i++)
-		any |= mems.bits[i] != 0;
-	if (!any) {
+	if (pga_nodemask_empty(&mems)) {
 		pga_log("cpuset_mems leaves no node; using all nodes", NULL, NULL);
-		for (int n = 0; n < pga_pgdat.nr_nodes; n++)
-			pga_nodemask_set(&mems, n);
+		pga_nodemask_fill(&mems, pga_mem.nr_nodes);
 	}
-	pga_pgdat.cpuset_mems = mems;
+	pga_mem.cpuset_mems = mems;
 }
 
 /* The fast path's first zone per (node, zone type): only when that zone is
  * the one the full scan would try first at its own classzone. */
 static void init_fast_zones(void)
 {
-	for (int n = 0; n < pga_pgdat.nr_nodes; n++) {
+	for (int n = 0; n < pga_mem.nr_nodes; n++) {
 		for (int zt = 0; zt < PGA_NR_ZONES; zt++) {
-			struct pga_zone *z = &pga_pgdat.nodes[n].zones[zt];
+			struct pga_zone *z = &pga_mem.nodes[n].zones[zt];
 			bool ok = pga_zone_populated(z) && pga_cpuset_zone_allowed(z);
-			pga_pgdat.fast[n][zt].zone = ok ? z : NULL;
+			pga_mem.fast[n][zt].zone = ok ? z : NULL;
 		}
 	}
 }
 
-static void stats_at_exit(void)
-{
-	pga_stats_atexit();
-}
-
-void pga_init_slow(void)
+void pga_page_init_slow(void)
 {
 	pthread_mutex_lock(&init_lock);
 	if (atomic_load_explicit(&pga_initialized, memory_order_relaxed)) {
@@ -106,36 +77,41 @@ void pga_init_slow(void)
 	}
 	pga_options_parse(&pga_opts, getenv("PGALLOC_CONF"));
 	pga_topology_init(&pga_topo, &pga_opts);
-	pga_pgdat.nr_nodes = pga_topo.nr_nodes;
+	pga_mem.nr_nodes = pga_topo.nr_nodes;
 	pga_zones_init();
 	pga_build_all_zonelists();
 	init_cpuset();
 	init_fast_zones();
 	pga_fail_init();
-	pga_slab_init();
 	pga_thread_init();
-	if (pga_opts.stats_print) {
-		pga_stats_keep_stderr();
-		atexit(stats_at_exit);
-	}
 	atomic_store_explicit(&pga_initialized, 1, memory_order_release);
 	pthread_mutex_unlock(&init_lock);
+	/* Outside the lock: a start hook may allocate. */
+	pga_clients_start();
 }
 
-static void ensure_init(void)
+/*
+ * Fork handlers are registered when pgalloc is loaded, before those of
+ * anything loaded later, so that pgalloc's prepare handler runs after
+ * theirs (prepare handlers run in reverse order) and handlers that allocate
+ * still can. glibc's pthread_atfork does not allocate; nothing else happens
+ * here: pgalloc itself starts at its first use.
+ */
+__attribute__((constructor)) static void register_fork_handlers(void)
 {
-	if (unlikely(!atomic_load_explicit(&pga_initialized, memory_order_acquire)))
-		pga_init_slow();
+	if (pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) != 0)
+		pga_log("pthread_atfork failed: a child of a multi-threaded fork may deadlock",
+		        NULL, NULL);
 }
 
 pga_export int pga_num_nodes(void)
 {
-	ensure_init();
-	return pga_pgdat.nr_nodes;
+	pga_page_init();
+	return pga_mem.nr_nodes;
 }
 
 pga_export int pga_local_node(void)
 {
-	ensure_init();
+	pga_page_init();
 	return pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
 }

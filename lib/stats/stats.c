@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * stats.c - counters summed from zones and threads, and their printing in
- * the kernel's own formats (mm/vmstat.c, drivers/base/node.c), so that the
- * habits and scripts written for /proc/buddyinfo, /proc/pagetypeinfo,
- * /proc/zoneinfo, /proc/vmstat and numastat work on pgalloc's output.
+ * stats.c - the statistics views: the page allocator's counters (vmstat.h)
+ * printed in the kernel's own formats (mm/vmstat.c, drivers/base/node.c),
+ * so that the habits and scripts written for /proc/buddyinfo,
+ * /proc/pagetypeinfo, /proc/zoneinfo, /proc/vmstat and numastat work on
+ * pgalloc's output; and their printing at exit (stats_print=1).
  *
  * Rules that shape this file:
  *   - No stdio and no malloc: statistics are printed from inside malloc
@@ -20,219 +21,29 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
+#include "client.h"
 #include "fmt.h"
+#include "options.h"
 #include "os.h"
 #include "page_alloc.h"
-
-/* The kernel caps its walk of one free list (pagetypeinfo_showfree_print)
- * so that the zone lock is never held for long; it prints ">100000". */
-#define FREE_LIST_WALK_CAP 100000UL
+#include "vmstat.h"
 
 /* Threads whose pagesets are snapshotted per hold of the registry lock. */
 #define PAGESET_CHUNK 32
-
-static void ensure_init(void)
-{
-	if (!atomic_load(&pga_initialized))
-		pga_init_slow();
-}
-
-/* a - b, floored at zero: the owner of a counter pair stores them one after
- * the other, so a reader may see the second store before the first. */
-static uint64_t sub_floor(uint64_t a, uint64_t b)
-{
-	return a > b ? a - b : 0;
-}
-
-/* The zone of (nid, zone type), or NULL when it does not exist. */
-static struct pga_zone *lookup_zone(int nid, int zone)
-{
-	struct pga_zone *z;
-
-	if (nid < 0 || nid >= pga_pgdat.nr_nodes || zone < 0 || zone >= PGA_NR_ZONES)
-		return NULL;
-	z = &pga_pgdat.nodes[nid].zones[zone];
-	return pga_zone_populated(z) ? z : NULL;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Sums over threads                                                      */
-
-struct zone_walk {
-	const struct pga_zone *zone;
-	uint64_t *ev;    /* [PGA_NR_ZONE_EVENTS], accumulated */
-	long pcp_pages;  /* pages on the pcp lists of live threads */
-	bool saw_thread; /* ev_exited has been read under the registry lock */
-};
-
-static void add_exited_events(const struct pga_zone *zone, uint64_t *ev)
-{
-	for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
-		ev[e] += atomic_load_explicit(&zone->ev_exited[e], memory_order_relaxed);
-}
-
-static void zone_walk_fn(struct pga_thread *t, void *arg)
-{
-	struct zone_walk *w = arg;
-	int id = w->zone->id;
-
-	/*
-	 * A thread folds its events into ev_exited and leaves the registry
-	 * under the registry lock. Reading ev_exited while holding that lock
-	 * (here, on the first call) means an exiting thread is counted once:
-	 * either in ev_exited or in the walk, never in both or neither.
-	 */
-	if (!w->saw_thread) {
-		w->saw_thread = true;
-		add_exited_events(w->zone, w->ev);
-	}
-	if (!t->pcp)
-		return;
-	for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
-		w->ev[e] += atomic_load_explicit(&t->pcp[id].ev[e], memory_order_relaxed);
-	w->pcp_pages += atomic_load_explicit(&t->pcp[id].count, memory_order_relaxed);
-}
-
-/* Events and pcp pages of one zone in one walk of the registry. */
-static unsigned long zone_walk(const struct pga_zone *zone, uint64_t ev[PGA_NR_ZONE_EVENTS])
-{
-	struct zone_walk w = {.zone = zone, .ev = ev};
-
-	for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
-		ev[e] = 0;
-	pga_for_each_thread(zone_walk_fn, &w);
-	/* No live thread: nobody can be exiting, ev_exited is settled. */
-	if (!w.saw_thread)
-		add_exited_events(zone, ev);
-	/* Each count is the owner's, read racily; the sum of such reads may
-	 * dip below zero for an instant. */
-	return w.pcp_pages > 0 ? (unsigned long)w.pcp_pages : 0;
-}
-
-void pga_zone_events(const struct pga_zone *zone, uint64_t ev[PGA_NR_ZONE_EVENTS])
-{
-	zone_walk(zone, ev);
-}
-
-unsigned long pga_zone_pcp_pages(const struct pga_zone *zone)
-{
-	uint64_t ev[PGA_NR_ZONE_EVENTS];
-
-	return zone_walk(zone, ev);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Snapshots under the zone lock                                          */
-
-/* nr_free per order and free_pages from one hold of the lock, so that they
- * agree with each other (sum of nr_free[o] << o == free). */
-static unsigned long zone_nr_free(struct pga_zone *zone, unsigned long nr_free[PGA_MAX_ORDER])
-{
-	unsigned long free;
-
-	pthread_mutex_lock(&zone->lock);
-	for (int o = 0; o < PGA_MAX_ORDER; o++)
-		nr_free[o] = pga_nr_free(&zone->free_area[o]);
-	free = pga_zone_free_pages(zone);
-	pthread_mutex_unlock(&zone->lock);
-	return free;
-}
-
-static void events_to_stats(const uint64_t ev[PGA_NR_ZONE_EVENTS], struct pga_zone_stats *st)
-{
-	st->pgalloc = ev[PGA_EV_PGALLOC];
-	st->pgfree = ev[PGA_EV_PGFREE];
-	st->numa_hit = sub_floor(ev[PGA_EV_ALLOCS], ev[PGA_EV_NUMA_MISS]);
-	st->numa_miss = ev[PGA_EV_NUMA_MISS];
-	st->numa_foreign = ev[PGA_EV_NUMA_FOREIGN];
-	st->numa_interleave = ev[PGA_EV_NUMA_INTERLEAVE];
-	st->numa_local = sub_floor(ev[PGA_EV_ALLOCS], ev[PGA_EV_NUMA_OTHER]);
-	st->numa_other = ev[PGA_EV_NUMA_OTHER];
-}
-
-static void zone_snapshot(struct pga_zone *zone, struct pga_zone_stats *st)
-{
-	uint64_t ev[PGA_NR_ZONE_EVENTS];
-
-	st->node = zone->node;
-	st->zone = (int)zone->idx;
-	st->spanned = zone->spanned_pages;
-	st->managed = atomic_load_explicit(&zone->managed_pages, memory_order_relaxed);
-	st->watermark_min = zone->watermark[PGA_WMARK_MIN];
-	st->watermark_low = zone->watermark[PGA_WMARK_LOW];
-	st->watermark_high = zone->watermark[PGA_WMARK_HIGH];
-	st->free = zone_nr_free(zone, st->nr_free);
-	st->pcp = zone_walk(zone, ev);
-	events_to_stats(ev, st);
-}
-
-pga_export int pga_zone_stats(int nid, int zone, struct pga_zone_stats *st)
-{
-	struct pga_zone *z;
-
-	ensure_init();
-	z = lookup_zone(nid, zone);
-	if (!z || !st) {
-		errno = EINVAL;
-		return -1;
-	}
-	zone_snapshot(z, st);
-	return 0;
-}
-
-/* Blocks on one free list, walked under the lock and capped like the
- * kernel's. Returns the count; *overflow when the cap was hit. */
-static unsigned long free_list_count(struct pga_zone *zone, unsigned order, int mt, bool *overflow)
-{
-	const struct pga_list *head = &zone->free_area[order].free_list[mt];
-	const struct pga_list *pos;
-	unsigned long n = 0;
-
-	*overflow = false;
-	pthread_mutex_lock(&zone->lock);
-	pga_list_for_each (pos, head) {
-		if (++n >= FREE_LIST_WALK_CAP) {
-			*overflow = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&zone->lock);
-	return n;
-}
-
-/* Pageblocks of each migratetype among the onlined ones. */
-static void pageblock_counts(struct pga_zone *zone, unsigned long count[PGA_MIGRATE_TYPES])
-{
-	unsigned long nr;
-
-	for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++)
-		count[mt] = 0;
-	/* The lock keeps online_end_pfn and the types (changed by stealing)
-	 * still while they are read. */
-	pthread_mutex_lock(&zone->lock);
-	nr = (zone->online_end_pfn - zone->zone_start_pfn) >> PGA_PAGEBLOCK_ORDER;
-	for (unsigned long i = 0; i < nr; i++) {
-		unsigned mt = __atomic_load_n(&zone->pageblock_mt[i], __ATOMIC_RELAXED);
-		if (mt < PGA_MIGRATE_TYPES)
-			count[mt]++;
-	}
-	pthread_mutex_unlock(&zone->lock);
-}
 
 /* ---------------------------------------------------------------------- */
 /* Output                                                                 */
 
 /*
- * pga_fmt flushes by itself when its buffer fills and drops the error.
- * out_eol() flushes well before that, at the end of a line, so that every
- * write goes through out_flush() and the first error is kept for the
- * caller. After an error the fd is dropped: the rest is discarded instead
- * of being written to a broken fd line after line.
+ * Every view writes through one struct pga_fmt, which keeps the first
+ * write error for the caller and, after it, drops the rest instead of
+ * writing it to a broken fd line after line. Lines are flushed whole: a
+ * line is never cut by a flush in its middle.
  */
 struct out {
 	struct pga_fmt f;
-	int err; /* first errno, 0 while all writes succeeded */
 };
 
 /* Longer than any one line printed here. */
@@ -240,19 +51,7 @@ struct out {
 
 static void out_flush(struct out *o)
 {
-	int saved = errno;
-
-	if (o->f.fd < 0) {
-		o->f.len = 0;
-		return;
-	}
-	errno = 0;
-	if (pga_fmt_flush(&o->f) != 0) {
-		/* write(2) returning 0 leaves errno alone: call it EIO. */
-		o->err = errno ? errno : EIO;
-		o->f.fd = -1;
-	}
-	errno = saved;
+	pga_fmt_flush(&o->f);
 }
 
 /* Flush when the next line might not fit. */
@@ -319,12 +118,12 @@ static void print_buddyinfo(struct out *o)
 	unsigned long nr_free[PGA_MAX_ORDER];
 
 	out_header(o, "/proc/buddyinfo");
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 		for (int i = 0; i < PGA_NR_ZONES; i++) {
-			struct pga_zone *zone = &pga_pgdat.nodes[nid].zones[i];
+			struct pga_zone *zone = &pga_mem.nodes[nid].zones[i];
 			if (!pga_zone_populated(zone))
 				continue;
-			zone_nr_free(zone, nr_free);
+			pga_zone_nr_free(zone, nr_free);
 			out_node_zone(o, zone);
 			pga_fmt_char(&o->f, ' ');
 			for (int ord = 0; ord < PGA_MAX_ORDER; ord++) {
@@ -348,7 +147,8 @@ static void print_pagetype_free(struct out *o, struct pga_zone *zone)
 	/* One lock hold per list, as the kernel does, then print unlocked. */
 	for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++)
 		for (unsigned ord = 0; ord < PGA_MAX_ORDER; ord++)
-			count[mt][ord] = free_list_count(zone, ord, mt, &overflow[mt][ord]);
+			count[mt][ord] =
+			    pga_zone_free_list_count(zone, ord, mt, &overflow[mt][ord]);
 
 	for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
 		out_str(o, "Node ");
@@ -373,7 +173,7 @@ static void print_pagetype_blocks(struct out *o, struct pga_zone *zone)
 {
 	unsigned long count[PGA_MIGRATE_TYPES];
 
-	pageblock_counts(zone, count);
+	pga_zone_pageblock_counts(zone, count);
 	out_node_zone(o, zone);
 	pga_fmt_char(&o->f, ' ');
 	for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
@@ -428,9 +228,9 @@ static void print_pagetypeinfo_node(struct out *o, struct pga_node *node)
 static void print_pagetypeinfo(struct out *o)
 {
 	out_header(o, "/proc/pagetypeinfo");
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++)
-		if (node_has_memory(&pga_pgdat.nodes[nid]))
-			print_pagetypeinfo_node(o, &pga_pgdat.nodes[nid]);
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
+		if (node_has_memory(&pga_mem.nodes[nid]))
+			print_pagetypeinfo_node(o, &pga_mem.nodes[nid]);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -519,7 +319,7 @@ static void print_zoneinfo_zone(struct out *o, struct pga_zone *zone)
 {
 	struct pga_zone_stats st;
 
-	zone_snapshot(zone, &st);
+	pga_zone_snapshot(zone, &st);
 	out_node_zone(o, zone);
 	out_kv(o, "\n  pages free     ", st.free);
 	out_kv(o, "\n        min      ", st.watermark_min);
@@ -556,9 +356,9 @@ static void print_zoneinfo_zone(struct out *o, struct pga_zone *zone)
 static void print_zoneinfo(struct out *o)
 {
 	out_header(o, "/proc/zoneinfo");
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 		for (int i = 0; i < PGA_NR_ZONES; i++) {
-			struct pga_zone *zone = &pga_pgdat.nodes[nid].zones[i];
+			struct pga_zone *zone = &pga_mem.nodes[nid].zones[i];
 			if (pga_zone_populated(zone))
 				print_zoneinfo_zone(o, zone);
 		}
@@ -576,13 +376,13 @@ static void sum_events(int nid, uint64_t ev[PGA_NR_ZONE_EVENTS], uint64_t pgallo
 		ev[e] = 0;
 	for (int i = 0; i < PGA_NR_ZONES; i++)
 		pgalloc[i] = 0;
-	for (int i = 0; i < pga_pgdat.nr_zones; i++) {
-		const struct pga_zone *zone = pga_pgdat.zones[i];
+	for (int i = 0; i < pga_mem.nr_zones; i++) {
+		const struct pga_zone *zone = pga_mem.zones[i];
 		uint64_t zev[PGA_NR_ZONE_EVENTS];
 
 		if (!zone || (nid >= 0 && zone->node != nid))
 			continue;
-		zone_walk(zone, zev);
+		pga_zone_events(zone, zev);
 		for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
 			ev[e] += zev[e];
 		pgalloc[zone->idx] += zev[PGA_EV_PGALLOC];
@@ -596,11 +396,11 @@ static void print_vmstat(struct out *o)
 	struct pga_zone_stats st;
 	unsigned long free = 0;
 
-	for (int i = 0; i < pga_pgdat.nr_zones; i++)
-		if (pga_pgdat.zones[i])
-			free += pga_zone_free_pages(pga_pgdat.zones[i]);
+	for (int i = 0; i < pga_mem.nr_zones; i++)
+		if (pga_mem.zones[i])
+			free += pga_zone_free_pages(pga_mem.zones[i]);
 	sum_events(-1, ev, pgalloc);
-	events_to_stats(ev, &st);
+	pga_events_to_stats(ev, &st);
 
 	out_header(o, "/proc/vmstat");
 	out_name_value(o, "nr_free_pages", free);
@@ -620,12 +420,12 @@ static void print_vmstat(struct out *o)
 static void print_numastat(struct out *o)
 {
 	out_header(o, "/sys/devices/system/node/node*/numastat");
-	for (int nid = 0; nid < pga_pgdat.nr_nodes; nid++) {
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 		uint64_t ev[PGA_NR_ZONE_EVENTS], pgalloc[PGA_NR_ZONES];
 		struct pga_zone_stats st;
 
 		sum_events(nid, ev, pgalloc);
-		events_to_stats(ev, &st);
+		pga_events_to_stats(ev, &st);
 		out_str(o, "node");
 		pga_fmt_i64(&o->f, nid, 0);
 		pga_fmt_char(&o->f, ':');
@@ -650,7 +450,7 @@ pga_export int pga_stats_print(int fd, unsigned what)
 {
 	struct out o;
 
-	ensure_init();
+	pga_page_init();
 	/* Unknown bits are a caller's mistake (or a newer header): say so
 	 * rather than print less than was asked for. */
 	if (what & ~PGA_STATS_ALL) {
@@ -667,7 +467,6 @@ pga_export int pga_stats_print(int fd, unsigned what)
 		what = PGA_STATS_ALL;
 
 	pga_fmt_init(&o.f, fd);
-	o.err = 0;
 	if (what & PGA_STATS_BUDDYINFO)
 		print_buddyinfo(&o);
 	if (what & PGA_STATS_PAGETYPEINFO)
@@ -680,8 +479,8 @@ pga_export int pga_stats_print(int fd, unsigned what)
 		print_numastat(&o);
 	out_flush(&o);
 
-	if (o.err) {
-		errno = o.err;
+	if (o.f.err) {
+		errno = o.f.err;
 		return -1;
 	}
 	return 0;
@@ -691,15 +490,7 @@ pga_export int pga_stats_print(int fd, unsigned what)
  * fd 2 in their own exit handler, which runs before this one. */
 static int stats_fd = 2;
 
-void pga_stats_keep_stderr(void)
-{
-	int fd = pga_os_dup_cloexec(2);
-
-	if (fd >= 0)
-		stats_fd = fd;
-}
-
-void pga_stats_atexit(void)
+static void stats_atexit(void)
 {
 	/* Exit must not change errno-visible state or fail: errors on stderr
 	 * have nowhere to be reported. */
@@ -707,4 +498,28 @@ void pga_stats_atexit(void)
 
 	pga_stats_print(stats_fd, 0);
 	errno = saved;
+}
+
+/* Once the page allocator has read the configuration: stats_print=1
+ * registers the print at exit. */
+static void stats_start(void)
+{
+	if (!pga_opts.stats_print)
+		return;
+	int fd = pga_os_dup_cloexec(2);
+	if (fd >= 0)
+		stats_fd = fd;
+	atexit(stats_atexit);
+}
+
+static const struct pga_page_client stats_client = {
+    .name = "stats",
+    .start = stats_start,
+};
+
+/* The views are a client of the page allocator from the moment they are
+ * loaded: registering allocates nothing and starts nothing. */
+__attribute__((constructor)) static void stats_register(void)
+{
+	pga_page_register_client(&stats_client);
 }

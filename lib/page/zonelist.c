@@ -24,7 +24,7 @@
 static int find_next_best_node(int node, bool used[PGA_MAX_NUMNODES],
                                int node_load[PGA_MAX_NUMNODES])
 {
-	int nr = pga_pgdat.nr_nodes, best = -1, min_val = INT_MAX;
+	int nr = pga_mem.nr_nodes, best = -1, min_val = INT_MAX;
 
 	if (!used[node]) {
 		used[node] = true;
@@ -53,7 +53,7 @@ static int find_next_best_node(int node, bool used[PGA_MAX_NUMNODES],
 static void add_node_zones(struct pga_zonelist *zl, int nid)
 {
 	for (int zt = PGA_NR_ZONES - 1; zt >= 0; zt--) {
-		struct pga_zone *z = &pga_pgdat.nodes[nid].zones[zt];
+		struct pga_zone *z = &pga_mem.nodes[nid].zones[zt];
 		if (pga_zone_populated(z))
 			zl->zones[zl->nr_zones++] = z;
 	}
@@ -61,10 +61,10 @@ static void add_node_zones(struct pga_zonelist *zl, int nid)
 
 static void build_zonelists(int local, int node_load[PGA_MAX_NUMNODES])
 {
-	struct pga_node *pgdat = &pga_pgdat.nodes[local];
+	struct pga_node *pgdat = &pga_mem.nodes[local];
 	struct pga_zonelist *zl = &pgdat->zonelists[PGA_ZONELIST_FALLBACK];
 	bool used[PGA_MAX_NUMNODES] = {false};
-	int load = pga_pgdat.nr_nodes, prev = local, node;
+	int load = pga_mem.nr_nodes, prev = local, node;
 
 	zl->nr_zones = 0;
 	while ((node = find_next_best_node(local, used, node_load)) >= 0) {
@@ -88,9 +88,9 @@ void pga_build_all_zonelists(void)
 	int node_load[PGA_MAX_NUMNODES];
 
 	memset(node_load, 0, sizeof(node_load));
-	for (int n = 0; n < pga_pgdat.nr_nodes; n++)
+	for (int n = 0; n < pga_mem.nr_nodes; n++)
 		build_zonelists(n, node_load);
-	pga_pgdat.zlc_enabled = pga_pgdat.nr_nodes > 1;
+	pga_mem.zlc_enabled = pga_mem.nr_nodes > 1;
 }
 
 void pga_zlc_setup(struct pga_zonelist *zl)

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+/*
+ * init.c - start-up of the whole allocator, on the first call into the
+ * malloc API: the page allocator first, then the slab layer, then the
+ * malloc layer's own page client (its lock around fork: the huge table's).
+ */
+#include "malloc_layer.h"
+
+#include <pthread.h>
+
+#include "client.h"
+#include "page_alloc.h"
+
+_Atomic bool pga_malloc_ready;
+
+static const struct pga_page_client malloc_client = {
+    .name = "malloc",
+    .fork_prepare = pga_huge_lock,
+    .fork_parent = pga_huge_unlock,
+    .fork_child = pga_huge_reinit_lock,
+};
+
+void pga_malloc_init(void)
+{
+	static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+	if (atomic_load_explicit(&pga_malloc_ready, memory_order_acquire))
+		return;
+	pga_page_init();
+	pga_slab_init();
+	pthread_mutex_lock(&init_lock);
+	if (!atomic_load_explicit(&pga_malloc_ready, memory_order_relaxed)) {
+		pga_page_register_client(&malloc_client);
+		atomic_store_explicit(&pga_malloc_ready, true, memory_order_release);
+	}
+	pthread_mutex_unlock(&init_lock);
+}

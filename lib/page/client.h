@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client.h - how the layers above use the page allocator without it ever
+ * calling them by name (the kernel's cpu hotplug callbacks and shrinkers):
+ * a layer registers a client, and the page allocator calls every
+ * registered client when a thread goes away, around fork, under memory
+ * pressure, and once it has started.
+ *
+ * Order: clients are called in the order they registered, except for
+ * fork_prepare, which runs in the reverse order, so that a layer registered
+ * later (higher up) takes its locks first, the kernel's lock order from
+ * the top down.
+ */
+#ifndef PGA_CLIENT_H
+#define PGA_CLIENT_H
+
+#include <stdbool.h>
+
+#define PGA_MAX_CLIENTS 4
+
+struct pga_thread;
+
+struct pga_page_client {
+	const char *name;
+	/*
+	 * The state priv that the client attached to thread t
+	 * (pga_thread_set_private) goes away: t is exiting (self: called on t
+	 * itself, from its thread-exit destructor) or, in the child of a
+	 * fork, t did not survive it (self false: only the caller runs).
+	 * Called before t's pcp lists are drained, so that what the client
+	 * frees ends up in the buddy lists. priv is never NULL.
+	 */
+	void (*thread_exit)(struct pga_thread *t, void *priv, bool self);
+	/* fork: take the client's locks; release them; reset them. */
+	void (*fork_prepare)(void);
+	void (*fork_parent)(void);
+	void (*fork_child)(void);
+	/* Give back free memory the client caches (empty slabs); returns the
+	 * pages freed. Called with no lock of the page allocator held. */
+	unsigned long (*shrink)(void);
+	/* The page allocator has started (called at once when it already
+	 * had), outside every lock. */
+	void (*start)(void);
+};
+
+/*
+ * Register c (static storage, every hook optional). Returns the client's
+ * slot for pga_thread_private(), or -1 when PGA_MAX_CLIENTS are taken.
+ * Registering the same client again returns its slot.
+ */
+int pga_page_register_client(const struct pga_page_client *c);
+
+/* Called by the page allocator. */
+void pga_clients_thread_exit(struct pga_thread *t, bool self);
+void pga_clients_fork_prepare(void);
+void pga_clients_fork_parent(void);
+void pga_clients_fork_child(void);
+unsigned long pga_clients_shrink(void);
+void pga_clients_start(void);
+
+#endif /* PGA_CLIENT_H */

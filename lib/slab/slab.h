@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * slab.h - the small-object layer, after SLUB: a cache per size class,
+ * slabs of 2^order pages from the page allocator (UNMOVABLE), metadata in
+ * the page descriptors.
+ *
+ * Slab states and who may touch freelist/inuse:
+ *   frozen  owned by one thread, as its cpu slab or on its partial list:
+ *           that thread, with plain loads and stores. Other threads push
+ *           frees onto remote (PGA_SLAB_FROZEN set) with one CAS.
+ *   partial on its node's partial list for the class: the list lock.
+ *   full    on no list, not frozen, remote == PGA_SLAB_FULL (or 0 when it
+ *           filled up under the lock): the first free freezes it to the
+ *           freeing thread, with one CAS from FULL, else under the lock.
+ * A slab changes lists only under its node's list lock, so a free that
+ * finds it unfrozen and takes the lock sees a stable state. Two moves touch
+ * no list and need no lock: an exhausted cpu slab leaving its thread
+ * (FROZEN -> FULL) and a free adopting a FULL slab (FULL -> obj | FROZEN).
+ *
+ * Lock order: a node list lock is a leaf above the page allocator's locks:
+ * slab pages are allocated and freed with no list lock held.
+ */
+#ifndef PGA_SLAB_H
+#define PGA_SLAB_H
+
+#include "mmzone.h"
+#include "sizeclass.h"
+#include "thread.h"
+
+/*
+ * One thread's cache of one size class (SLUB's kmem_cache_cpu). slab is the
+ * "cpu slab", frozen to this thread: freelist holds its free objects, used
+ * with plain loads and stores. partial holds more slabs frozen to this
+ * thread, each with objects on its own freelist. Frozen slabs receive other
+ * threads' frees on their remote stack.
+ */
+struct pga_kmem_cpu {
+	void *freelist;
+	struct pga_page *slab;
+	struct pga_list partial;
+	unsigned nr_partial;
+};
+
+/*
+ * The slab layer's state of one thread: its caches of every class. Owned
+ * by the thread; attached at its first small allocation, given back through
+ * the slab layer's page client when the thread goes away. thread is the
+ * page allocator's state of the same thread (its node, its pcp lists);
+ * NULL for the two dummies below, which have no caches.
+ *
+ * pga_slab_current is an initial-exec TLS pointer, never NULL: a thread
+ * starts on pga_slab_boot, whose freelists are all empty, so its first
+ * small allocation takes the slow path, which attaches real state. After
+ * the thread's exit it points at pga_slab_dead, and small requests are
+ * served under the node lock.
+ */
+struct pga_slab_cpu {
+	struct pga_kmem_cpu kc[PGA_NR_SIZE_CLASSES];
+	struct pga_thread *thread;
+};
+
+extern __thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec")));
+extern struct pga_slab_cpu pga_slab_boot;
+extern struct pga_slab_cpu pga_slab_dead;
+
+static inline bool pga_slab_cpu_is_real(const struct pga_slab_cpu *s)
+{
+	return s->thread != NULL;
+}
+
+/* The calling thread's slab state: attached on first use when the page
+ * allocator gives the thread state, else pga_slab_dead. */
+struct pga_slab_cpu *pga_slab_attach(void);
+
+static inline struct pga_slab_cpu *pga_slab_get(void)
+{
+	struct pga_slab_cpu *s = pga_slab_current;
+
+	return likely(s != &pga_slab_boot) ? s : pga_slab_attach();
+}
+
+/* The head of the slab (or block) whose page is page: a slab's tail pages
+ * point back to it. *off, a byte offset in page, becomes the offset in the
+ * slab. */
+static inline struct pga_page *pga_slab_head(struct pga_page *page, uint32_t *off)
+{
+	if (pga_page_flags(page) & PGA_PG_TAIL) {
+		*off += (uint32_t)(page->private_ << PGA_PAGE_SHIFT);
+		page -= page->private_;
+	}
+	return page;
+}
+
+/* Is byte offset off of slab the start of one of its objects? */
+static inline bool pga_slab_obj_start(const struct pga_sizeclass *sc, const struct pga_page *slab,
+                                      uint32_t off)
+{
+	uint32_t idx = pga_obj_index(sc, off);
+
+	return idx * sc->size == off && idx < slab->objects;
+}
+
+/*
+ * How much the caches may keep when every object is free: per class, a
+ * thread holds its cpu slab and at most PGA_SLAB_CPU_PARTIAL more frozen
+ * slabs; a node keeps PGA_SLAB_MIN_PARTIAL empty slabs on its partial list
+ * (a slab that empties there is freed once the list holds that many).
+ */
+#define PGA_SLAB_CPU_PARTIAL 4
+#define PGA_SLAB_MIN_PARTIAL 5
+
+/* Refill s's cache of class cls and return one object; NULL with errno
+ * ENOMEM when no memory is left. */
+void *pga_slab_alloc_slow(struct pga_slab_cpu *s, unsigned cls);
+
+/* One object of class cls from node nid's slabs, under the node lock
+ * (pga_malloc_node, and threads without caches). NULL with ENOMEM. */
+void *pga_slab_alloc_node(unsigned cls, int nid);
+
+/* Free obj, an object of slab (its head descriptor), when the inline path
+ * could not: not s's cpu slab, or a bad pointer (reported, then abort). */
+void pga_slab_free_slow(struct pga_slab_cpu *s, struct pga_zone *zone, struct pga_page *slab,
+                        void *obj);
+
+/* Unfreeze every slab frozen to s, returning the objects of its caches
+ * (malloc_trim for the calling thread; thread exit, and in a fork child for
+ * the threads that did not survive, through the page client). */
+void pga_slab_flush(struct pga_slab_cpu *s);
+
+/* Slab memory in use, for mallinfo: bytes of objects handed out (an
+ * estimate: objects cached by threads count as used) and bytes of slabs. */
+void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes);
+
+/* Start the slab layer (after the page allocator): tables, node lists,
+ * and its page client (thread exit, fork, the shrinker of empty slabs).
+ * Idempotent. */
+void pga_slab_init(void);
+
+static inline void *pga_slab_address(const struct pga_zone *zone, const struct pga_page *slab)
+{
+	return pga_page_address(zone, slab);
+}
+
+#endif /* PGA_SLAB_H */
