@@ -155,6 +155,15 @@ void pga_fmt_hex(struct pga_fmt *f, uint64_t v)
 	fmt_put(f, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+void pga_fmt_copy(const struct pga_fmt *f, char *dst, size_t len)
+{
+	if (!dst || !len)
+		return;
+	size_t n = f->len < len - 1 ? f->len : len - 1;
+	memcpy(dst, f->buf, n);
+	dst[n] = '\0';
+}
+
 void pga_log(const char *a, const char *b, const char *c)
 {
 	/* A message must not change errno: pga_log runs inside malloc, whose

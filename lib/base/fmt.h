@@ -29,6 +29,10 @@ void pga_fmt_char(struct pga_fmt *f, char c);
  * earlier one of f failed (f->err: the errno of the first). */
 int pga_fmt_flush(struct pga_fmt *f);
 
+/* Copy what f holds (fd -1: a string builder) into dst as a NUL-terminated
+ * string of at most len - 1 characters; nothing when dst is NULL. */
+void pga_fmt_copy(const struct pga_fmt *f, char *dst, size_t len);
+
 /* A one-line message to stderr: "pgalloc: " prefix, the parts, a newline. */
 void pga_log(const char *a, const char *b, const char *c);
 

@@ -340,11 +340,7 @@ static bool check_fail(char *why, size_t len, const char *msg, unsigned long pfn
 	pga_fmt_str(&f, msg);
 	pga_fmt_str(&f, " at pfn ");
 	pga_fmt_u64(&f, pfn, 0);
-	if (why && len) {
-		size_t n = f.len < len - 1 ? f.len : len - 1;
-		memcpy(why, f.buf, n);
-		why[n] = '\0';
-	}
+	pga_fmt_copy(&f, why, len);
 	return false;
 }
 

@@ -4,7 +4,9 @@
  */
 #include "reclaim.h"
 
+#include "buddy.h"
 #include "client.h"
+#include "fmt.h"
 #include "os.h"
 #include "page_alloc.h"
 
@@ -45,11 +47,32 @@ unsigned long pga_zone_release_free(void)
 	return pages;
 }
 
+/* Debug builds: after everything went back, every zone's free lists are
+ * checked against their invariants (buddy.h), O(pages onlined). */
+static void check_zones(void)
+{
+	char why[160];
+
+	for (int id = 0; id < pga_mem.nr_zones; id++) {
+		struct pga_zone *zone = pga_mem.zones[id];
+		pthread_mutex_lock(&zone->lock);
+		bool ok = pga_zone_check_locked(zone, why, sizeof(why));
+		pthread_mutex_unlock(&zone->lock);
+		if (!ok) {
+			pga_log("zone free lists corrupt: ", why, NULL);
+			PGA_CHECK(ok);
+		}
+	}
+}
+
 unsigned long pga_shrink_all(void)
 {
 	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
 		return 0;
 	unsigned long pages = pga_direct_reclaim();
 
-	return pages + pga_zone_release_free();
+	pages += pga_zone_release_free();
+	if (pga_config_debug)
+		check_zones();
+	return pages;
 }

@@ -21,6 +21,7 @@
 #include <errno.h>
 
 #include "bug.h"
+#include "fmt.h"
 #include "client.h"
 #include "os.h"
 #include "page_alloc.h"
@@ -161,19 +162,27 @@ static void *take_remote(struct pga_page *slab)
  * node lock, so a concurrent free either lands on remote before (and is
  * collected here) or finds the slab unfrozen and queues on the lock.
  */
-static void deactivate_slab(struct pga_page *slab, void *extra)
+/* Give the objects of list back to slab's own freelist; the slab counts
+ * them as free again. */
+static void return_objects(struct pga_page *slab, void *list)
 {
-	struct kmem_node *n = slab_kmem_node(slab);
 	unsigned back = 0;
 
-	while (extra) {
-		void *next = freelist_next(extra);
-		freelist_push(&slab->freelist, extra);
-		extra = next;
+	while (list) {
+		void *next = freelist_next(list);
+		freelist_push(&slab->freelist, list);
+		list = next;
 		back++;
 	}
 	slab->inuse = (uint16_t)(slab->inuse - back);
 	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+}
+
+static void deactivate_slab(struct pga_page *slab, void *extra)
+{
+	struct kmem_node *n = slab_kmem_node(slab);
+
+	return_objects(slab, extra);
 
 	/* Exhausted, with nothing freed into it: it leaves full, on no list,
 	 * so no lock is needed; a free racing onto remote makes the CAS fail. */
@@ -190,16 +199,7 @@ static void deactivate_slab(struct pga_page *slab, void *extra)
 	while (!atomic_compare_exchange_weak_explicit(&slab->remote, &w, 0, memory_order_acquire,
 	                                              memory_order_relaxed))
 		;
-	void *remote = (void *)(w & ~PGA_SLAB_FROZEN);
-	back = 0;
-	while (remote) {
-		void *next = freelist_next(remote);
-		freelist_push(&slab->freelist, remote);
-		remote = next;
-		back++;
-	}
-	slab->inuse = (uint16_t)(slab->inuse - back);
-	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+	return_objects(slab, (void *)(w & ~PGA_SLAB_FROZEN));
 
 	if (slab->inuse == 0 && nr_partial(n) >= MIN_PARTIAL) {
 		pthread_mutex_unlock(&n->lock);
@@ -485,8 +485,92 @@ void pga_slab_flush(struct pga_slab_cpu *t)
 	}
 }
 
+/* The validator's verdict: msg, and the slab when there is one. */
+static bool slab_check_fail(char *why, size_t len, const char *msg, const struct pga_page *slab)
+{
+	struct pga_fmt f;
+
+	pga_fmt_init(&f, -1);
+	pga_fmt_str(&f, msg);
+	if (slab) {
+		pga_fmt_str(&f, " (slab of size class ");
+		pga_fmt_u64(&f, pga_size_classes[slab->slab_class].size, 0);
+		pga_fmt_str(&f, " at ");
+		pga_fmt_hex(&f, (uintptr_t)slab_address(slab));
+		pga_fmt_char(&f, ')');
+	}
+	pga_fmt_copy(&f, why, len);
+	return false;
+}
+
+/* One slab of a node's partial list, under the list lock. */
+static bool check_partial_slab(const struct pga_page *slab, unsigned cls, int nid, char *why,
+                               size_t len)
+{
+	const struct pga_sizeclass *sc = &pga_size_classes[cls];
+	const char *start = slab_address(slab);
+	unsigned long nfree = 0;
+
+	if (pga_page_flags(slab) != (PGA_PG_ALLOC | PGA_PG_SLAB) || slab->slab_class != cls ||
+	    slab->slab_node != nid)
+		return slab_check_fail(why, len, "a slab of another class or node", slab);
+	if (atomic_load_explicit(&slab->remote, memory_order_relaxed) != 0 ||
+	    atomic_load_explicit(&slab->owner, memory_order_relaxed) != NULL)
+		return slab_check_fail(why, len, "a frozen slab on a partial list", slab);
+	if (slab->objects != sc->objects || slab->inuse >= slab->objects || !slab->freelist)
+		return slab_check_fail(why, len, "a partial slab without free objects", slab);
+	for (const char *obj = slab->freelist; obj; obj = freelist_next(obj)) {
+		uintptr_t off = (uintptr_t)(obj - start);
+		if ((uintptr_t)obj < (uintptr_t)start || off >= (uintptr_t)sc->objects * sc->size ||
+		    off % sc->size != 0)
+			return slab_check_fail(why, len, "a free object outside its slab", slab);
+		if (++nfree > slab->objects)
+			return slab_check_fail(why, len, "a freelist longer than the slab", slab);
+	}
+	if (nfree != (unsigned long)(slab->objects - slab->inuse))
+		return slab_check_fail(why, len, "free objects and inuse disagree", slab);
+	return true;
+}
+
+bool pga_slab_check(char *why, size_t why_len)
+{
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
+			struct kmem_node *n = &kmem_nodes[nid][cls];
+			struct pga_list *pos;
+			unsigned long listed = 0;
+			bool ok = true;
+
+			pthread_mutex_lock(&n->lock);
+			pga_list_for_each (pos, &n->partial) {
+				listed++;
+				ok = check_partial_slab(container_of(pos, struct pga_page, lru),
+				                        cls, nid, why, why_len);
+				if (!ok)
+					break;
+			}
+			if (ok && listed != nr_partial(n))
+				ok = slab_check_fail(why, why_len,
+				                     "nr_partial disagrees with the list", NULL);
+			pthread_mutex_unlock(&n->lock);
+			if (!ok)
+				return false;
+		}
+	}
+	return true;
+}
+
 static unsigned long slab_shrink(void)
 {
+	if (pga_config_debug) {
+		char why[160];
+		bool ok = pga_slab_check(why, sizeof(why));
+		if (!ok) {
+			pga_log("slab lists corrupt: ", why, NULL);
+			PGA_CHECK(ok);
+		}
+	}
+
 	unsigned long pages = 0;
 
 	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {

@@ -131,6 +131,16 @@ void pga_slab_flush(struct pga_slab_cpu *s);
  * estimate: objects cached by threads count as used) and bytes of slabs. */
 void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes);
 
+/*
+ * The slab validator: every slab on every node's partial lists is an
+ * unfrozen slab of its class and node, with free objects, and its freelist
+ * holds objects - inuse starts of its own objects; nr_partial is the
+ * length of the list. Returns false with the first violation in why.
+ * O(objects on the lists); takes each list lock in turn. Debug builds run
+ * it before every shrink (malloc_trim, direct reclaim).
+ */
+bool pga_slab_check(char *why, size_t why_len);
+
 /* Start the slab layer (after the page allocator): tables, node lists,
  * and its page client (thread exit, fork, the shrinker of empty slabs).
  * Idempotent. */

@@ -110,6 +110,20 @@ static void out_node_zone(struct out *o, const struct pga_zone *zone)
 	pga_fmt_strw(&o->f, zone->name, 8);
 }
 
+/* "Node %d, zone %8s " and n counts, each right-aligned in width and
+ * followed by a space: the buddyinfo line and the pageblock count line. */
+static void out_zone_row(struct out *o, const struct pga_zone *zone, const unsigned long *v, int n,
+                         int width)
+{
+	out_node_zone(o, zone);
+	pga_fmt_char(&o->f, ' ');
+	for (int i = 0; i < n; i++) {
+		out_u64(o, v[i], width);
+		pga_fmt_char(&o->f, ' ');
+	}
+	out_eol(o);
+}
+
 /* ---------------------------------------------------------------------- */
 /* /proc/buddyinfo                                                        */
 
@@ -124,13 +138,7 @@ static void print_buddyinfo(struct out *o)
 			if (!pga_zone_populated(zone))
 				continue;
 			pga_zone_nr_free(zone, nr_free);
-			out_node_zone(o, zone);
-			pga_fmt_char(&o->f, ' ');
-			for (int ord = 0; ord < PGA_MAX_ORDER; ord++) {
-				out_u64(o, nr_free[ord], 6);
-				pga_fmt_char(&o->f, ' ');
-			}
-			out_eol(o);
+			out_zone_row(o, zone, nr_free, PGA_MAX_ORDER, 6);
 		}
 	}
 }
@@ -174,13 +182,7 @@ static void print_pagetype_blocks(struct out *o, struct pga_zone *zone)
 	unsigned long count[PGA_MIGRATE_TYPES];
 
 	pga_zone_pageblock_counts(zone, count);
-	out_node_zone(o, zone);
-	pga_fmt_char(&o->f, ' ');
-	for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
-		out_u64(o, count[mt], 12);
-		pga_fmt_char(&o->f, ' ');
-	}
-	out_eol(o);
+	out_zone_row(o, zone, count, PGA_MIGRATE_TYPES, 12);
 }
 
 static bool node_has_memory(const struct pga_node *node)
