@@ -131,6 +131,13 @@ int pga_local_node(void);
  * threads (the kernel's drain_all_pages). Returns the number of pages. */
 unsigned long pga_drain_all_pages(void);
 
+/* Give memory back (the kernel's shrink_all_memory): the caches of the
+ * layers above (empty slabs), every thread's page caches, and then the
+ * memory of free blocks to the kernel (madvise). Works for a program that
+ * uses only the page API too. Returns the number of pages reclaimed and
+ * released. */
+unsigned long pga_shrink_all_memory(void);
+
 /* Statistics in the kernel's /proc formats, written to fd with write(2).
  * what: a mask of PGA_STATS_* (0 means all). Returns 0, or -1 with errno. */
 #define PGA_STATS_BUDDYINFO    0x1u

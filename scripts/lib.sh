@@ -2,9 +2,6 @@
 # Helpers shared by scripts/test, scripts/run, scripts/bench and
 # scripts/callgrind-malloc. Source it; do not run it.
 #
-#   pga_ensure_deps            scripts/setup-deps build test: install the build
-#                              dependencies that are missing, and the programs
-#                              the preload tests run
 #   pga_build_opts NAME        the meson options of build directory NAME
 #   pga_build DIR OPTS...      configure DIR if needed, then compile it
 #
@@ -16,13 +13,6 @@ PGA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 pga_log() {
 	printf '%s\n' "$*" >&2
-}
-
-# scripts/setup-deps build test, under the name scripts/test calls. Fails
-# (after saying why) when a build dependency is missing and cannot be
-# installed; the preload tests whose program is missing skip.
-pga_ensure_deps() {
-	"$PGA_ROOT/scripts/setup-deps" build test
 }
 
 # The meson options of each build directory the scripts use.

@@ -76,3 +76,8 @@ unsigned long pga_shrink_all(void)
 		check_zones();
 	return pages;
 }
+
+pga_export unsigned long pga_shrink_all_memory(void)
+{
+	return pga_shrink_all();
+}
