@@ -17,7 +17,7 @@ void *pga_malloc_slow(size_t size);
 void pga_free_slow(void *p);
 
 /* Start the whole allocator: the page allocator, the slab layer, the
- * malloc layer's own client (init.c). Idempotent; pga_malloc_ready is set
+ * malloc layer's own client (malloc_init.c). Idempotent; pga_malloc_ready is set
  * once everything has started. */
 void pga_malloc_init(void);
 extern _Atomic bool pga_malloc_ready;

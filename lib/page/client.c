@@ -16,8 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "page_alloc.h"
-#include "thread.h"
+#include "mmzone.h"
 
 static const struct pga_page_client *clients[PGA_MAX_CLIENTS];
 static _Atomic int nr_clients;
@@ -56,16 +55,14 @@ int pga_page_register_client(const struct pga_page_client *c)
 	return slot;
 }
 
-void pga_clients_thread_exit(struct pga_thread *t, bool self)
+int pga_nr_clients(void)
 {
-	int n = count();
+	return count();
+}
 
-	for (int i = 0; i < n; i++) {
-		void *priv = t->priv[i];
-		t->priv[i] = NULL;
-		if (priv && clients[i]->thread_exit)
-			clients[i]->thread_exit(t, priv, self);
-	}
+const struct pga_page_client *pga_client(int slot)
+{
+	return clients[slot];
 }
 
 void pga_clients_fork_prepare(void)

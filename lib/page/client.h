@@ -50,8 +50,12 @@ struct pga_page_client {
  */
 int pga_page_register_client(const struct pga_page_client *c);
 
-/* Called by the page allocator. */
-void pga_clients_thread_exit(struct pga_thread *t, bool self);
+/* The clients registered so far, slots 0 .. pga_nr_clients() - 1. */
+int pga_nr_clients(void);
+const struct pga_page_client *pga_client(int slot);
+
+/* Called by the page allocator (thread exit: pga_clients_thread_exit in
+ * thread.h, which owns the per-thread states). */
 void pga_clients_fork_prepare(void);
 void pga_clients_fork_parent(void);
 void pga_clients_fork_child(void);

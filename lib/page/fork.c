@@ -11,8 +11,10 @@
  * page allocator's locks, then the clients', and only then reaps the dead
  * threads, whose clients' states and pcp pages go back through those locks.
  */
+#include "fork.h"
+
 #include "client.h"
-#include "page_alloc.h"
+#include "mmzone.h"
 #include "thread.h"
 
 void pga_fork_prepare(void)

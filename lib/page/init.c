@@ -10,18 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "init.h"
+
 #include "client.h"
+#include "fail.h"
 #include "fmt.h"
+#include "fork.h"
 #include "nodemask.h"
 #include "options.h"
 #include "os.h"
-#include "page_alloc.h"
 #include "scan.h"
 #include "topology.h"
+#include "thread.h"
+#include "zone.h"
 #include "zonelist.h"
-
-struct pga_mem pga_mem;
-_Atomic int pga_initialized;
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -273,6 +273,9 @@ struct pga_mem {
 
 extern struct pga_mem pga_mem;
 
+/* Set, with release order, once pga_mem is complete (init.c). */
+extern _Atomic int pga_initialized;
+
 static inline bool pga_zone_populated(const struct pga_zone *zone)
 {
 	return zone->spanned_pages != 0;

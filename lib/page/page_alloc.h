@@ -20,24 +20,10 @@
 
 #include "buddy.h"
 #include "fail.h"
+#include "init.h"
 #include "mmzone.h"
 #include "thread.h"
 #include "zone.h"
-
-/* Start the page allocator if it has not started (init.c). */
-void pga_page_init_slow(void);
-extern _Atomic int pga_initialized;
-
-static inline void pga_page_init(void)
-{
-	if (unlikely(!atomic_load_explicit(&pga_initialized, memory_order_acquire)))
-		pga_page_init_slow();
-}
-
-/* The fork handlers (fork.c), registered with pthread_atfork at load. */
-void pga_fork_prepare(void);
-void pga_fork_parent(void);
-void pga_fork_child(void);
 
 /* Fail an allocation: NULL with errno err. */
 static inline void *pga_alloc_fail(int err)

@@ -8,7 +8,7 @@
 #include "client.h"
 #include "fmt.h"
 #include "os.h"
-#include "page_alloc.h"
+#include "mmzone.h"
 
 unsigned long pga_direct_reclaim(void)
 {

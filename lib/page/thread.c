@@ -16,7 +16,6 @@
 #include "buddy.h"
 #include "fmt.h"
 #include "os.h"
-#include "page_alloc.h"
 #include "pool.h"
 #include "topology.h"
 
@@ -151,6 +150,19 @@ struct pga_thread *pga_thread_attach(void)
 		return &pga_thread_dead;
 	}
 	return t;
+}
+
+void pga_clients_thread_exit(struct pga_thread *t, bool self)
+{
+	int n = pga_nr_clients();
+
+	for (int i = 0; i < n; i++) {
+		const struct pga_page_client *c = pga_client(i);
+		void *priv = t->priv[i];
+		t->priv[i] = NULL;
+		if (priv && c->thread_exit)
+			c->thread_exit(t, priv, self);
+	}
 }
 
 void pga_thread_counts(unsigned long *registered, unsigned long *mapped)

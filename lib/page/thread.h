@@ -120,6 +120,10 @@ static inline void pga_thread_set_private(struct pga_thread *t, int slot, void *
 	t->priv[slot] = priv;
 }
 
+/* Every client gives back its state for t (client.h: thread_exit), self
+ * when t is the caller's own; t's private pointers are cleared. */
+void pga_clients_thread_exit(struct pga_thread *t, bool self);
+
 /* Threads with state now (registered), and states ever mapped: states are
  * recycled, never unmapped, so mapped is the most that were alive at once. */
 void pga_thread_counts(unsigned long *registered, unsigned long *mapped);

@@ -9,7 +9,7 @@
 
 #include <errno.h>
 
-#include "page_alloc.h"
+#include "init.h"
 
 /* The kernel caps its walk of one free list (pagetypeinfo_showfree_print)
  * so that the zone lock is never held for long; it prints ">100000". */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * init.c - start-up of the whole allocator, on the first call into the
+ * malloc_init.c - start-up of the whole allocator, on the first call into the
  * malloc API: the page allocator first, then the slab layer, then the
  * malloc layer's own page client (its lock around fork: the huge table's).
  */
