@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -260,6 +261,22 @@ void pga_os_sleep_us(unsigned us)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+void pga_os_futex_wait(_Atomic uint32_t *addr, uint32_t val)
+{
+	int saved = errno;
+
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+	errno = saved;
+}
+
+void pga_os_futex_wake(_Atomic uint32_t *addr, int n)
+{
+	int saved = errno;
+
+	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+	errno = saved;
 }
 
 bool pga_os_membarrier_init(void)

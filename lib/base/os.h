@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /*
@@ -89,6 +90,12 @@ long pga_os_gettid(void);
 
 /* Monotonic coarse clock in milliseconds (vDSO, no system call). */
 uint64_t pga_os_now_ms(void);
+
+/* Futexes, private to the process: sleep while *addr == val (or until a
+ * wake; spurious returns are allowed), and wake up to n sleepers. errno is
+ * left alone. */
+void pga_os_futex_wait(_Atomic uint32_t *addr, uint32_t val);
+void pga_os_futex_wake(_Atomic uint32_t *addr, int n);
 
 /* Yield the CPU (sched_yield). */
 void pga_os_yield(void);

@@ -4,8 +4,6 @@
  */
 #include "pool.h"
 
-#include <string.h>
-
 #include "compiler.h"
 #include "os.h"
 #include "pgalloc.h"
@@ -36,7 +34,6 @@ void *pga_pool_get(struct pga_pool *pool)
 		pool->mapped++;
 		pthread_mutex_unlock(&pool->lock);
 	}
-	memset(obj, 0, pool->bytes);
 	return obj;
 }
 

@@ -30,7 +30,11 @@ struct pga_pool {
 /* Set the object size (before the first pga_pool_get). */
 void pga_pool_init(struct pga_pool *pool, size_t bytes);
 
-/* A zeroed, page-aligned object, or NULL when no memory can be mapped. */
+/* A page-aligned object, or NULL when no memory can be mapped. A fresh one
+ * is zero; a recycled one holds what its last user left (except its first
+ * word): the caller initialises it. (Other threads may still write atomics
+ * in a recycled object, as the slab layer's remote hints do: zeroing it
+ * here would race with them.) */
 void *pga_pool_get(struct pga_pool *pool);
 
 /* Give obj back for reuse. */

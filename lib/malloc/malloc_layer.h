@@ -48,11 +48,15 @@ static pga_always_inline void *pga_malloc_inline(size_t size)
 }
 
 /*
- * free: an object of the calling thread's cpu slab goes back on its
- * freelist. The checks that make this safe are folded into the one branch:
- * the pointer lies in a zone, its page heads a slab (or is a tail of one),
- * the slab is this thread's cpu slab, the pointer is the start of one of its
- * objects and not the object freed last (the cheap double-free check).
+ * free: an object of a slab frozen to the calling thread goes back without
+ * an atomic or a lock: onto the cpu freelist when the slab is the cpu slab,
+ * else onto the slab's own freelist (SLUB keeps per-slab freelists too; the
+ * owner alone writes them while the slab is frozen). The checks that make
+ * this safe are folded into the branches: the pointer lies in a zone, its
+ * page heads a slab (or is a tail of one), the slab is this thread's, the
+ * pointer is the start of one of its objects and not the object freed last
+ * (the cheap double-free check). Anything else, another thread's slab
+ * above all, goes out of line.
  */
 static pga_always_inline void pga_free_inline(void *p)
 {
@@ -64,13 +68,32 @@ static pga_always_inline void pga_free_inline(void *p)
 		 * in the page plus the pages back to the head. */
 		uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
 		struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
-		struct pga_kmem_cpu *c = &pga_slab_current->kc[page->slab_class];
+		struct pga_slab_cpu *s = pga_slab_current;
+		struct pga_kmem_cpu *c = &s->kc[page->slab_class];
 		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
 		if (likely(page == c->slab && pga_slab_obj_start(sc, page, off) &&
 		           p != c->freelist)) {
 			*(void **)p = c->freelist;
 			c->freelist = p;
 			return;
+		}
+		/* owner is s only for a slab head frozen to s: never for another
+		 * kind of page, nor for the boot and dead states. Only then is
+		 * the slab's freelist ours to read. A slab this free would empty,
+		 * or one on the owner's full list (no free objects), goes out of
+		 * line, which moves it. */
+		if (likely(atomic_load_explicit(&page->owner, memory_order_relaxed) == s)) {
+			void *head = page->freelist;
+			uintptr_t remote =
+			    atomic_load_explicit(&page->remote, memory_order_relaxed);
+			if (likely(head && page->inuse > 1 && pga_slab_obj_start(sc, page, off) &&
+			           p != head &&
+			           (uintptr_t)p != (remote & ~PGA_SLAB_REMOTE_FLAGS))) {
+				*(void **)p = head;
+				page->freelist = p;
+				page->inuse--;
+				return;
+			}
 		}
 	}
 	pga_free_slow(p);

@@ -276,7 +276,7 @@ unsigned pga_rmqueue_bulk(struct pga_zone *zone, unsigned order, unsigned count,
 {
 	unsigned i;
 
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	for (i = 0; i < count; i++) {
 		struct pga_page *page = pga_rmqueue_locked(zone, order, mt);
 		if (unlikely(!page))
@@ -288,7 +288,7 @@ unsigned pga_rmqueue_bulk(struct pga_zone *zone, unsigned order, unsigned count,
 		 * upwards, which is kind to caches and prefetchers. */
 		pga_list_add_tail(&page->lru, list);
 	}
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 	return i;
 }
 
@@ -298,7 +298,7 @@ unsigned long pga_free_pcppages_bulk(struct pga_zone *zone, struct pga_pcp *pcp,
 	unsigned long freed = 0;
 	unsigned idx = PGA_NR_PCP_LISTS - 1, batch_free = 0;
 
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	while (freed < nr_pages && atomic_load_explicit(&pcp->count, memory_order_relaxed) > 0) {
 		struct pga_list *list;
 
@@ -322,7 +322,7 @@ unsigned long pga_free_pcppages_bulk(struct pga_zone *zone, struct pga_pcp *pcp,
 			freed += 1UL << order;
 		} while (freed < nr_pages && --batch_free && !pga_list_empty(list));
 	}
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 	return freed;
 }
 

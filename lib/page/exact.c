@@ -38,9 +38,9 @@ void *pga_alloc_pages_exact_order(int nid, size_t size, unsigned min_order, pga_
 	page->private_ = nr;
 	if (nr < (1UL << order)) {
 		unsigned long tail = (1UL << order) - nr;
-		pthread_mutex_lock(&zone->lock);
+		pga_lock(&zone->lock);
 		pga_free_pages_range_locked(zone, pfn + nr, tail);
-		pthread_mutex_unlock(&zone->lock);
+		pga_unlock(&zone->lock);
 		pga_count_event(pga_current, zone, PGA_EV_PGFREE, tail);
 	}
 	return addr;
@@ -59,14 +59,14 @@ bool pga_exact_resize(void *addr, size_t new_size)
 		return false;
 	if (nr == old)
 		return true;
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	if (nr < old)
 		pga_free_pages_range_locked(zone, pfn + nr, old - nr);
 	else
 		ok = pga_claim_range_locked(zone, pfn + old, nr - old);
 	if (ok)
 		page->private_ = nr;
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 	if (ok && nr < old)
 		pga_count_event(pga_current, zone, PGA_EV_PGFREE, old - nr);
 	else if (ok)

@@ -24,7 +24,7 @@ void pga_fork_prepare(void)
 	pga_clients_fork_prepare();
 	pga_thread_fork_prepare();
 	for (int id = 0; id < pga_mem.nr_zones; id++)
-		pthread_mutex_lock(&pga_mem.zones[id]->lock);
+		pga_lock(&pga_mem.zones[id]->lock);
 }
 
 void pga_fork_parent(void)
@@ -32,7 +32,7 @@ void pga_fork_parent(void)
 	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
 		return;
 	for (int id = 0; id < pga_mem.nr_zones; id++)
-		pthread_mutex_unlock(&pga_mem.zones[id]->lock);
+		pga_unlock(&pga_mem.zones[id]->lock);
 	pga_thread_fork_parent();
 	pga_clients_fork_parent();
 }
@@ -42,7 +42,7 @@ void pga_fork_child(void)
 	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
 		return;
 	for (int id = 0; id < pga_mem.nr_zones; id++)
-		pthread_mutex_init(&pga_mem.zones[id]->lock, NULL);
+		pga_lock_init(&pga_mem.zones[id]->lock);
 	pga_thread_fork_reset();
 	pga_clients_fork_child();
 	pga_thread_fork_reap();

@@ -32,6 +32,7 @@
 
 #include "compiler.h"
 #include "list.h"
+#include "lock.h"
 #include "pgalloc.h"
 
 #define PGA_PAGEBLOCK_ORDER 9 /* 2 MiB, the transparent huge page size */
@@ -77,14 +78,23 @@ enum pga_page_flags {
 	PGA_PG_TAIL = 1u << 5,  /* a slab's other pages: private_ = pages to the head */
 };
 
-/* Set in pga_page.remote while a slab is frozen to a thread: objects
- * freed by other threads are pushed onto remote; without it, they are
- * freed under the node's list lock. */
-#define PGA_SLAB_FROZEN ((uintptr_t)1)
-/* The whole of pga_page.remote for an unfrozen slab that is full and on no
- * list: a free may freeze it to the freeing thread with one CAS, without
- * the node lock. */
-#define PGA_SLAB_FULL ((uintptr_t)2)
+/*
+ * pga_page.remote of a slab: a stack of objects freed by other threads (its
+ * top, remote & ~PGA_SLAB_REMOTE_FLAGS; objects are 16-byte aligned) and
+ * flags in the low bits.
+ *   PGA_SLAB_FROZEN  the slab is frozen to a thread: other threads push
+ *                    their frees here; without it, they are freed under the
+ *                    node's list lock.
+ *   PGA_SLAB_NOTIFY  (with FROZEN) the slab is full and on its owner's full
+ *                    list: the next remote free tells the owner.
+ *   PGA_SLAB_FULL    the whole word for an unfrozen slab that is full and on
+ *                    no list: a free may freeze it to the freeing thread
+ *                    with one CAS, without the node lock.
+ */
+#define PGA_SLAB_FROZEN       ((uintptr_t)1)
+#define PGA_SLAB_FULL         ((uintptr_t)2)
+#define PGA_SLAB_NOTIFY       ((uintptr_t)4)
+#define PGA_SLAB_REMOTE_FLAGS ((uintptr_t)7)
 
 struct pga_slab_cpu; /* the slab layer's per-thread state (slab.h) */
 
@@ -219,7 +229,7 @@ struct pga_zone {
 	_Atomic uint64_t ev_exited[8];
 
 	/* The zone lock, on its own cache line: it is the hottest write. */
-	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
+	pga_aligned(PGA_CACHELINE) struct pga_lock lock;
 	/* Guarded by lock. */
 	unsigned long online_end_pfn; /* zone_start_pfn .. online_end_pfn onlined */
 	struct pga_free_area free_area[PGA_MAX_ORDER];

@@ -71,9 +71,9 @@ static struct pga_page *rmqueue(struct alloc_context *ac, struct pga_zone *zone,
 	if (order <= PGA_COSTLY_ORDER && pga_thread_is_real(ac->t))
 		return pga_rmqueue_pcplist(ac->t, zone, order, ac->migratetype,
 		                           ac->gfp & PGA_GFP_COLD);
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	page = pga_rmqueue_locked(zone, order, (int)ac->migratetype);
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 	return page;
 }
 

@@ -42,9 +42,9 @@ void pga_free_to_buddy(struct pga_thread *t, struct pga_zone *zone, unsigned lon
 	pga_page_set_flags(page, 0);
 	page->order = 0;
 	page->private_ = 0;
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	pga_free_pages_range_locked(zone, pfn, nr_pages);
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 	pga_count_event(t, zone, PGA_EV_PGFREE, nr_pages);
 }
 

@@ -29,7 +29,7 @@ unsigned long pga_zone_release_free(void)
 
 	for (int id = 0; id < pga_mem.nr_zones; id++) {
 		struct pga_zone *zone = pga_mem.zones[id];
-		pthread_mutex_lock(&zone->lock);
+		pga_lock(&zone->lock);
 		for (unsigned o = 2; o < PGA_MAX_ORDER; o++) {
 			for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
 				struct pga_list *pos;
@@ -42,7 +42,7 @@ unsigned long pga_zone_release_free(void)
 				}
 			}
 		}
-		pthread_mutex_unlock(&zone->lock);
+		pga_unlock(&zone->lock);
 	}
 	return pages;
 }
@@ -55,9 +55,9 @@ static void check_zones(void)
 
 	for (int id = 0; id < pga_mem.nr_zones; id++) {
 		struct pga_zone *zone = pga_mem.zones[id];
-		pthread_mutex_lock(&zone->lock);
+		pga_lock(&zone->lock);
 		bool ok = pga_zone_check_locked(zone, why, sizeof(why));
-		pthread_mutex_unlock(&zone->lock);
+		pga_unlock(&zone->lock);
 		if (!ok) {
 			pga_log("zone free lists corrupt: ", why, NULL);
 			PGA_CHECK(ok);

@@ -76,6 +76,7 @@ static struct pga_thread *state_alloc(void)
 
 	if (!t)
 		return NULL;
+	memset(t, 0, states.bytes);
 	char *p = (char *)t + pga_round_up(sizeof(*t), PGA_CACHELINE);
 	t->pcp = (struct pga_pcp *)p;
 	for (int id = 0; id < pga_mem.nr_zones; id++)

@@ -100,11 +100,11 @@ unsigned long pga_zone_nr_free(struct pga_zone *zone, unsigned long nr_free[PGA_
 {
 	unsigned long free;
 
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	for (int o = 0; o < PGA_MAX_ORDER; o++)
 		nr_free[o] = pga_nr_free(&zone->free_area[o]);
 	free = pga_zone_free_pages(zone);
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 	return free;
 }
 
@@ -158,14 +158,14 @@ unsigned long pga_zone_free_list_count(struct pga_zone *zone, unsigned order, in
 	unsigned long n = 0;
 
 	*overflow = false;
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	pga_list_for_each (pos, head) {
 		if (++n >= FREE_LIST_WALK_CAP) {
 			*overflow = true;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 	return n;
 }
 
@@ -177,14 +177,14 @@ void pga_zone_pageblock_counts(struct pga_zone *zone, unsigned long count[PGA_MI
 		count[mt] = 0;
 	/* The lock keeps online_end_pfn and the types (changed by stealing)
 	 * still while they are read. */
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	nr = (zone->online_end_pfn - zone->zone_start_pfn) >> PGA_PAGEBLOCK_ORDER;
 	for (unsigned long i = 0; i < nr; i++) {
 		unsigned mt = __atomic_load_n(&zone->pageblock_mt[i], __ATOMIC_RELAXED);
 		if (mt < PGA_MIGRATE_TYPES)
 			count[mt]++;
 	}
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 }
 
 void pga_page_usage(struct pga_page_usage *u)
@@ -200,4 +200,13 @@ void pga_page_usage(struct pga_page_usage *u)
 		for (unsigned o = 0; o < PGA_MAX_ORDER; o++)
 			u->free_blocks += pga_nr_free(&zone->free_area[o]);
 	}
+}
+
+void pga_zone_lock_stats(struct pga_lock_stats *st)
+{
+	*st = (struct pga_lock_stats){0};
+	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+		return;
+	for (int id = 0; id < pga_mem.nr_zones; id++)
+		pga_lock_stats_add(st, &pga_mem.zones[id]->lock);
 }

@@ -43,4 +43,7 @@ struct pga_page_usage {
 };
 void pga_page_usage(struct pga_page_usage *u);
 
+/* The zone locks' counters, summed over every zone. */
+void pga_zone_lock_stats(struct pga_lock_stats *st);
+
 #endif /* PGA_VMSTAT_H */

@@ -59,7 +59,7 @@ bool pga_zone_grow(struct pga_zone *zone)
 {
 	bool grown = false;
 
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	unsigned long end = zone->zone_start_pfn + zone->spanned_pages;
 	unsigned long pfn = zone->online_end_pfn;
 	if (pfn < end) {
@@ -73,7 +73,7 @@ bool pga_zone_grow(struct pga_zone *zone)
 			grown = true;
 		}
 	}
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 	return grown;
 }
 
@@ -259,7 +259,7 @@ static void init_zone(struct pga_zone *z, int nid, int zt, unsigned long start_p
 	z->spanned_pages = pages;
 	z->online_end_pfn = start_pfn;
 	z->pageblock_mt = pageblock_mt;
-	pthread_mutex_init(&z->lock, NULL);
+	pga_lock_init(&z->lock);
 	for (int o = 0; o < PGA_MAX_ORDER; o++)
 		for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++)
 			pga_list_init(&z->free_area[o].free_list[mt]);

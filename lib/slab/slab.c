@@ -28,12 +28,27 @@
 #include "pool.h"
 #include "topology.h"
 
-#define CPU_PARTIAL PGA_SLAB_CPU_PARTIAL
 #define MIN_PARTIAL PGA_SLAB_MIN_PARTIAL
+
+/* A thread's partial list of one class, owner only: nr_partial and
+ * nr_empty follow every move on and off it. */
+static void cpu_partial_add(struct pga_kmem_cpu *c, struct pga_page *slab)
+{
+	pga_list_add_tail(&slab->lru, &c->partial);
+	c->nr_partial++;
+	c->nr_empty += slab->inuse == 0;
+}
+
+static void cpu_partial_del(struct pga_kmem_cpu *c, struct pga_page *slab)
+{
+	pga_list_del(&slab->lru);
+	c->nr_partial--;
+	c->nr_empty -= slab->inuse == 0;
+}
 
 /* kmem_cache_node: the partial slabs of one class on one node. */
 struct kmem_node {
-	pthread_mutex_t lock;
+	struct pga_lock lock;
 	struct pga_list partial;          /* unfrozen slabs with free objects; under lock */
 	_Atomic unsigned long nr_partial; /* written under lock, peeked without */
 	_Atomic unsigned long nr_slabs;   /* all slabs of this class on this node */
@@ -146,22 +161,19 @@ static void freeze_slab(struct pga_slab_cpu *t, struct pga_page *slab)
 	atomic_store_explicit(&slab->owner, t, memory_order_relaxed);
 }
 
-/* Take the objects other threads freed into a slab frozen to us. */
-static void *take_remote(struct pga_page *slab)
+static inline void *remote_top(uintptr_t w)
 {
-	uintptr_t w =
-	    atomic_exchange_explicit(&slab->remote, PGA_SLAB_FROZEN, memory_order_acquire);
-
-	return (void *)(w & ~PGA_SLAB_FROZEN);
+	return (void *)(w & ~PGA_SLAB_REMOTE_FLAGS);
 }
 
-/*
- * deactivate_slab: unfreeze a slab frozen to the calling thread, with
- * extra, objects from the thread's cpu freelist, going back to it. The
- * remote stack is emptied and the frozen bit cleared in one CAS under the
- * node lock, so a concurrent free either lands on remote before (and is
- * collected here) or finds the slab unfrozen and queues on the lock.
- */
+/* Take the objects other threads freed into a slab frozen to us; the slab
+ * stays frozen (and loses NOTIFY: it is no longer on the full list). */
+static void *take_remote(struct pga_page *slab)
+{
+	return remote_top(
+	    atomic_exchange_explicit(&slab->remote, PGA_SLAB_FROZEN, memory_order_acquire));
+}
+
 /* Give the objects of list back to slab's own freelist; the slab counts
  * them as free again. */
 static void return_objects(struct pga_page *slab, void *list)
@@ -175,34 +187,38 @@ static void return_objects(struct pga_page *slab, void *list)
 		back++;
 	}
 	slab->inuse = (uint16_t)(slab->inuse - back);
-	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
 }
 
+/*
+ * deactivate_slab: unfreeze a slab frozen to the calling thread, with
+ * extra, objects from the thread's cpu freelist, going back to it. The
+ * remote stack is emptied and the frozen bit cleared in one CAS under the
+ * node lock, so a concurrent free either lands on remote before (and is
+ * collected here) or finds the slab unfrozen and queues on the lock.
+ */
 static void deactivate_slab(struct pga_page *slab, void *extra)
 {
 	struct kmem_node *n = slab_kmem_node(slab);
 
 	return_objects(slab, extra);
+	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
 
-	/* Exhausted, with nothing freed into it: it leaves full, on no list,
-	 * so no lock is needed; a free racing onto remote makes the CAS fail. */
+	/* Full, with nothing freed into it: it leaves full, on no list, so no
+	 * lock is needed; a free racing onto remote makes the CAS fail. */
 	if (!slab->freelist) {
-		uintptr_t frozen = PGA_SLAB_FROZEN;
-		if (atomic_compare_exchange_strong_explicit(&slab->remote, &frozen, PGA_SLAB_FULL,
-		                                            memory_order_release,
-		                                            memory_order_relaxed))
+		uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
+		if (!remote_top(w) && atomic_compare_exchange_strong_explicit(
+		                          &slab->remote, &w, PGA_SLAB_FULL, memory_order_release,
+		                          memory_order_relaxed))
 			return;
 	}
 
-	pthread_mutex_lock(&n->lock);
-	uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
-	while (!atomic_compare_exchange_weak_explicit(&slab->remote, &w, 0, memory_order_acquire,
-	                                              memory_order_relaxed))
-		;
-	return_objects(slab, (void *)(w & ~PGA_SLAB_FROZEN));
+	pga_lock(&n->lock);
+	uintptr_t w = atomic_exchange_explicit(&slab->remote, 0, memory_order_acquire);
+	return_objects(slab, remote_top(w));
 
 	if (slab->inuse == 0 && nr_partial(n) >= MIN_PARTIAL) {
-		pthread_mutex_unlock(&n->lock);
+		pga_unlock(&n->lock);
 		discard_slab(slab);
 		return;
 	}
@@ -210,11 +226,76 @@ static void deactivate_slab(struct pga_page *slab, void *extra)
 		pga_list_add_tail(&slab->lru, &n->partial);
 		partial_add(n, 1);
 	}
-	pthread_mutex_unlock(&n->lock);
+	pga_unlock(&n->lock);
 }
 
-/* get_partial_node: freeze up to CPU_PARTIAL + 1 partial slabs of the
- * node to t, onto its partial list, in one lock hold. */
+/*
+ * An empty slab frozen to the caller goes straight back to the page
+ * allocator, without the node lock: with every object on its own freelist,
+ * no object of it is live, so no other thread can rightly free into it
+ * (remote is FROZEN alone: remote objects would count in inuse). The CAS
+ * that unfreezes it catches a free that would be a double free.
+ */
+static void discard_frozen_empty(struct pga_page *slab)
+{
+	uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
+
+	PGA_BUG_ON(slab->inuse != 0);
+	if (remote_top(w) || !atomic_compare_exchange_strong_explicit(
+	                         &slab->remote, &w, 0, memory_order_acquire, memory_order_relaxed))
+		bad_object_free("double free", remote_top(w), slab);
+	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+	discard_slab(slab);
+}
+
+/*
+ * The full slabs of c that other threads freed into since the owner last
+ * looked (remote_hint) move to its partial list with those objects. Only
+ * when there was such a free: the walk is over the class's full list.
+ */
+static bool collect_notified(struct pga_kmem_cpu *c)
+{
+	struct pga_list *pos, *tmp;
+	bool got = false;
+
+	if (!atomic_load_explicit(&c->remote_hint, memory_order_relaxed))
+		return false;
+	atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
+	pga_list_for_each_safe (pos, tmp, &c->full) {
+		struct pga_page *slab = container_of(pos, struct pga_page, lru);
+		if (!remote_top(atomic_load_explicit(&slab->remote, memory_order_acquire)))
+			continue;
+		pga_list_del(&slab->lru);
+		c->nr_full--;
+		return_objects(slab, take_remote(slab));
+		cpu_partial_add(c, slab);
+		got = true;
+	}
+	return got;
+}
+
+/*
+ * The cpu slab is exhausted: it stays frozen to the thread, on its full
+ * list, with NOTIFY set so that the first remote free tells the owner.
+ * Returns false, changing nothing, when a remote free came first: the
+ * caller takes it.
+ */
+static bool park_full(struct pga_kmem_cpu *c, struct pga_page *slab)
+{
+	uintptr_t frozen = PGA_SLAB_FROZEN;
+
+	if (!atomic_compare_exchange_strong_explicit(&slab->remote, &frozen,
+	                                             PGA_SLAB_FROZEN | PGA_SLAB_NOTIFY,
+	                                             memory_order_release, memory_order_relaxed))
+		return false;
+	c->slab = NULL;
+	pga_list_add_tail(&slab->lru, &c->full);
+	c->nr_full++;
+	return true;
+}
+
+/* get_partial_node: freeze up to PGA_SLAB_NODE_BATCH of the node's
+ * partial slabs to t, onto its partial list, in one lock hold. */
 static unsigned get_partial_node(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls,
                                  int nid)
 {
@@ -223,17 +304,16 @@ static unsigned get_partial_node(struct pga_slab_cpu *t, struct pga_kmem_cpu *c,
 
 	if (!nr_partial(n)) /* a peek without the lock: an empty list is common */
 		return 0;
-	pthread_mutex_lock(&n->lock);
-	while (got < CPU_PARTIAL + 1 && !pga_list_empty(&n->partial)) {
+	pga_lock(&n->lock);
+	while (got < PGA_SLAB_NODE_BATCH && !pga_list_empty(&n->partial)) {
 		struct pga_page *slab = container_of(n->partial.next, struct pga_page, lru);
 		pga_list_del(&slab->lru);
 		partial_add(n, -1);
 		freeze_slab(t, slab);
-		pga_list_add_tail(&slab->lru, &c->partial);
-		c->nr_partial++;
+		cpu_partial_add(c, slab);
 		got++;
 	}
-	pthread_mutex_unlock(&n->lock);
+	pga_unlock(&n->lock);
 	return got;
 }
 
@@ -267,7 +347,7 @@ static void *alloc_locked(unsigned cls, int nid)
 	void *obj;
 
 	for (;;) {
-		pthread_mutex_lock(&n->lock);
+		pga_lock(&n->lock);
 		if (fresh) {
 			pga_list_add(&fresh->lru, &n->partial);
 			partial_add(n, 1);
@@ -275,7 +355,7 @@ static void *alloc_locked(unsigned cls, int nid)
 		}
 		if (!pga_list_empty(&n->partial))
 			break;
-		pthread_mutex_unlock(&n->lock);
+		pga_unlock(&n->lock);
 		fresh = new_slab(cls, nid);
 		if (!fresh) {
 			errno = ENOMEM;
@@ -292,7 +372,7 @@ static void *alloc_locked(unsigned cls, int nid)
 		pga_list_del(&slab->lru);
 		partial_add(n, -1);
 	}
-	pthread_mutex_unlock(&n->lock);
+	pga_unlock(&n->lock);
 	return obj;
 }
 
@@ -312,19 +392,17 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 		if (slab) {
 			/* Other threads' frees are the cheapest refill. */
 			c->freelist = take_remote(slab);
-			if (c->freelist)
-				break;
-			/* Exhausted: the slab leaves the thread, full. */
-			c->slab = NULL;
-			deactivate_slab(slab, NULL);
+			if (c->freelist || !park_full(c, slab))
+				continue;
 		}
 		if (!pga_list_empty(&c->partial)) {
 			slab = container_of(c->partial.next, struct pga_page, lru);
-			pga_list_del(&slab->lru);
-			c->nr_partial--;
+			cpu_partial_del(c, slab);
 			set_cpu_slab(c, slab);
 			continue;
 		}
+		if (collect_notified(c))
+			continue;
 		if (get_partial_node(t, c, cls, t->thread->node))
 			continue;
 		slab = new_slab(cls, t->thread->node);
@@ -342,24 +420,13 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 
 /*
  * put_cpu_partial: a free into a slab frozen to no one freezes it to the
- * freeing thread (the caller did), so that the frees likely to follow (a
- * batch being released, a thread freeing what an exited one allocated) are
- * plain. The thread's oldest partial slab makes room: it is returned for
- * the caller to deactivate once it holds no lock.
+ * freeing thread (the caller did), onto its partial list, so that the
+ * frees likely to follow (a batch being released, a thread freeing what an
+ * exited one allocated) are plain.
  */
-static struct pga_page *put_cpu_partial(struct pga_slab_cpu *t, struct pga_page *slab)
+static void put_cpu_partial(struct pga_slab_cpu *t, struct pga_page *slab)
 {
-	struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
-	struct pga_page *victim = NULL;
-
-	if (c->nr_partial >= CPU_PARTIAL) {
-		victim = container_of(c->partial.next, struct pga_page, lru);
-		pga_list_del(&victim->lru);
-		c->nr_partial--;
-	}
-	pga_list_add_tail(&slab->lru, &c->partial);
-	c->nr_partial++;
-	return victim;
+	cpu_partial_add(&t->kc[slab->slab_class], slab);
 }
 
 /* Check that obj is the start of an object of slab. */
@@ -384,11 +451,28 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 		void **head = slab == c->slab ? &c->freelist : &slab->freelist;
 		uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
 		/* The cheap checks: the object freed last, here or remotely. */
-		if (obj == *head || obj == (void *)(remote & ~PGA_SLAB_FROZEN))
+		if (obj == *head || obj == remote_top(remote))
 			bad_object_free("double free", obj, slab);
+		bool was_full = slab != c->slab && !slab->freelist;
 		freelist_push(head, obj);
-		if (slab != c->slab)
-			slab->inuse--;
+		if (slab == c->slab)
+			return;
+		slab->inuse--;
+		if (was_full) {
+			/* Off the full list, onto the partial one. */
+			pga_list_del(&slab->lru);
+			c->nr_full--;
+			cpu_partial_add(c, slab);
+		} else if (slab->inuse == 0) {
+			c->nr_empty++;
+		}
+		/* It emptied on the thread's partial list (the inline path leaves
+		 * this case here): keep a few empty slabs for the next refill,
+		 * give the rest back. */
+		if (slab->inuse == 0 && c->nr_empty > PGA_SLAB_CPU_EMPTY) {
+			cpu_partial_del(c, slab);
+			discard_frozen_empty(slab);
+		}
 		return;
 	}
 
@@ -396,13 +480,27 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 		/* Frozen to another thread: one CAS onto its remote stack. */
 		uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
 		while (w & PGA_SLAB_FROZEN) {
-			if ((void *)(w & ~PGA_SLAB_FROZEN) == obj)
+			if (remote_top(w) == obj)
 				bad_object_free("double free", obj, slab);
-			*(void **)obj = (void *)(w & ~PGA_SLAB_FROZEN);
+			/* Who to tell, read while obj is still live: once it is on
+			 * the remote stack the owner may free the slab. */
+			struct pga_slab_cpu *owner =
+			    atomic_load_explicit(&slab->owner, memory_order_relaxed);
+			unsigned cls = slab->slab_class;
+			*(void **)obj = remote_top(w);
 			if (atomic_compare_exchange_weak_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
-			        memory_order_release, memory_order_relaxed))
+			        memory_order_release, memory_order_relaxed)) {
+				/* A full slab: tell its owner, who collects it at
+				 * its next refill. The owner may exit meanwhile and
+				 * its state be recycled: states are never unmapped,
+				 * and a hint to the wrong thread costs it one walk
+				 * of a list. */
+				if ((w & PGA_SLAB_NOTIFY) && owner)
+					atomic_fetch_add_explicit(&owner->kc[cls].remote_hint, 1,
+					                          memory_order_relaxed);
 				return;
+			}
 		}
 
 		/* Full and frozen to no one: freeze it to us in the same CAS
@@ -414,41 +512,40 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 			        memory_order_acq_rel, memory_order_relaxed))
 				continue;
 			atomic_store_explicit(&slab->owner, t, memory_order_relaxed);
-			struct pga_page *victim = put_cpu_partial(t, slab);
-			if (victim)
-				deactivate_slab(victim, NULL);
+			put_cpu_partial(t, slab);
 			return;
 		}
 
 		/* Frozen to no one: under the node lock, where it cannot be
 		 * frozen meanwhile. */
 		struct kmem_node *n = slab_kmem_node(slab);
-		pthread_mutex_lock(&n->lock);
+		pga_lock(&n->lock);
 		w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
 		if ((w & PGA_SLAB_FROZEN) ||
 		    (w == PGA_SLAB_FULL &&
 		     !atomic_compare_exchange_strong_explicit(
 		         &slab->remote, &w, 0, memory_order_acquire, memory_order_relaxed))) {
-			pthread_mutex_unlock(&n->lock);
+			pga_unlock(&n->lock);
 			continue;
 		}
 		if (obj == slab->freelist || slab->inuse == 0) {
-			pthread_mutex_unlock(&n->lock);
+			pga_unlock(&n->lock);
 			bad_object_free("double free", obj, slab);
 		}
 		bool was_full = slab->freelist == NULL;
 		freelist_push(&slab->freelist, obj);
 		slab->inuse--;
-		if (pga_slab_cpu_is_real(t)) {
+		/* Adopted only while it still holds live objects, which the
+		 * frees likely to follow will find plain; one this free empties
+		 * stays with the node, which keeps MIN_PARTIAL of them. */
+		if (pga_slab_cpu_is_real(t) && slab->inuse != 0) {
 			if (!was_full) { /* it is on the node's partial list */
 				pga_list_del(&slab->lru);
 				partial_add(n, -1);
 			}
 			freeze_slab(t, slab);
-			struct pga_page *victim = put_cpu_partial(t, slab);
-			pthread_mutex_unlock(&n->lock);
-			if (victim)
-				deactivate_slab(victim, NULL);
+			put_cpu_partial(t, slab);
+			pga_unlock(&n->lock);
 			return;
 		} else if (was_full) {
 			pga_list_add_tail(&slab->lru, &n->partial);
@@ -456,11 +553,11 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 		} else if (slab->inuse == 0 && nr_partial(n) > MIN_PARTIAL) {
 			pga_list_del(&slab->lru);
 			partial_add(n, -1);
-			pthread_mutex_unlock(&n->lock);
+			pga_unlock(&n->lock);
 			discard_slab(slab);
 			return;
 		}
-		pthread_mutex_unlock(&n->lock);
+		pga_unlock(&n->lock);
 		return;
 	}
 }
@@ -478,10 +575,16 @@ void pga_slab_flush(struct pga_slab_cpu *t)
 		}
 		while (c->partial.next && !pga_list_empty(&c->partial)) {
 			struct pga_page *slab = container_of(c->partial.next, struct pga_page, lru);
-			pga_list_del(&slab->lru);
-			c->nr_partial--;
+			cpu_partial_del(c, slab);
 			deactivate_slab(slab, NULL);
 		}
+		while (c->full.next && !pga_list_empty(&c->full)) {
+			struct pga_page *slab = container_of(c->full.next, struct pga_page, lru);
+			pga_list_del(&slab->lru);
+			c->nr_full--;
+			deactivate_slab(slab, NULL);
+		}
+		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 }
 
@@ -541,7 +644,7 @@ bool pga_slab_check(char *why, size_t why_len)
 			unsigned long listed = 0;
 			bool ok = true;
 
-			pthread_mutex_lock(&n->lock);
+			pga_lock(&n->lock);
 			pga_list_for_each (pos, &n->partial) {
 				listed++;
 				ok = check_partial_slab(container_of(pos, struct pga_page, lru),
@@ -552,12 +655,20 @@ bool pga_slab_check(char *why, size_t why_len)
 			if (ok && listed != nr_partial(n))
 				ok = slab_check_fail(why, why_len,
 				                     "nr_partial disagrees with the list", NULL);
-			pthread_mutex_unlock(&n->lock);
+			pga_unlock(&n->lock);
 			if (!ok)
 				return false;
 		}
 	}
 	return true;
+}
+
+void pga_slab_lock_stats(struct pga_lock_stats *st)
+{
+	*st = (struct pga_lock_stats){0};
+	for (int nid = 0; nid < PGA_MAX_NUMNODES; nid++)
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
+			pga_lock_stats_add(st, &kmem_nodes[nid][cls].lock);
 }
 
 static unsigned long slab_shrink(void)
@@ -579,7 +690,7 @@ static unsigned long slab_shrink(void)
 			struct pga_list empty, *pos, *tmp;
 
 			pga_list_init(&empty);
-			pthread_mutex_lock(&n->lock);
+			pga_lock(&n->lock);
 			pga_list_for_each_safe (pos, tmp, &n->partial) {
 				struct pga_page *slab = container_of(pos, struct pga_page, lru);
 				if (slab->inuse == 0) {
@@ -587,7 +698,7 @@ static unsigned long slab_shrink(void)
 					partial_add(n, -1);
 				}
 			}
-			pthread_mutex_unlock(&n->lock);
+			pga_unlock(&n->lock);
 			pga_list_for_each_safe (pos, tmp, &empty) {
 				struct pga_page *slab = container_of(pos, struct pga_page, lru);
 				pga_list_del(&slab->lru);
@@ -611,12 +722,12 @@ void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes)
 			uint64_t free_objs = 0;
 			struct pga_list *pos;
 
-			pthread_mutex_lock(&n->lock);
+			pga_lock(&n->lock);
 			pga_list_for_each (pos, &n->partial) {
 				struct pga_page *slab = container_of(pos, struct pga_page, lru);
 				free_objs += (uint64_t)(slab->objects - slab->inuse);
 			}
-			pthread_mutex_unlock(&n->lock);
+			pga_unlock(&n->lock);
 			total += slabs * (PGA_PAGE_SIZE << sc->order);
 			used += (slabs * sc->objects - free_objs) * sc->size;
 		}
@@ -629,21 +740,21 @@ static void slab_lock_all(void)
 {
 	for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
-			pthread_mutex_lock(&kmem_nodes[nid][cls].lock);
+			pga_lock(&kmem_nodes[nid][cls].lock);
 }
 
 static void slab_unlock_all(void)
 {
 	for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
-			pthread_mutex_unlock(&kmem_nodes[nid][cls].lock);
+			pga_unlock(&kmem_nodes[nid][cls].lock);
 }
 
 static void slab_reinit_locks(void)
 {
 	for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
-			pthread_mutex_init(&kmem_nodes[nid][cls].lock, NULL);
+			pga_lock_init(&kmem_nodes[nid][cls].lock);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -709,8 +820,17 @@ struct pga_slab_cpu *pga_slab_attach(void)
 	s = pga_pool_get(&slab_states);
 	if (!s)
 		return &pga_slab_dead;
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
-		pga_list_init(&s->kc[cls].partial);
+	/* Field by field, not memset: a remote free may still bump the
+	 * remote_hint of the thread that had this state before. */
+	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
+		struct pga_kmem_cpu *c = &s->kc[cls];
+		c->freelist = NULL;
+		c->slab = NULL;
+		pga_list_init(&c->partial);
+		pga_list_init(&c->full);
+		c->nr_partial = c->nr_empty = c->nr_full = 0;
+		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
+	}
 	s->thread = t;
 	pga_thread_set_private(t, client_slot, s);
 	pga_slab_current = s;
@@ -730,7 +850,7 @@ void pga_slab_init(void)
 		pga_sizeclass_init();
 		for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 			for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-				pthread_mutex_init(&kmem_nodes[nid][cls].lock, NULL);
+				pga_lock_init(&kmem_nodes[nid][cls].lock);
 				pga_list_init(&kmem_nodes[nid][cls].partial);
 			}
 		}

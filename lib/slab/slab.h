@@ -5,16 +5,23 @@
  * the page descriptors.
  *
  * Slab states and who may touch freelist/inuse:
- *   frozen  owned by one thread, as its cpu slab or on its partial list:
+ *   frozen  owned by one thread: its cpu slab, on its partial list (free
+ *           objects on the slab's freelist) or on its full list (none):
  *           that thread, with plain loads and stores. Other threads push
- *           frees onto remote (PGA_SLAB_FROZEN set) with one CAS.
+ *           frees onto remote (PGA_SLAB_FROZEN set) with one CAS; a full
+ *           slab also carries PGA_SLAB_NOTIFY, so that the first such free
+ *           tells the owner (remote_hint), which collects the slab.
  *   partial on its node's partial list for the class: the list lock.
  *   full    on no list, not frozen, remote == PGA_SLAB_FULL (or 0 when it
  *           filled up under the lock): the first free freezes it to the
  *           freeing thread, with one CAS from FULL, else under the lock.
- * A slab changes lists only under its node's list lock, so a free that
+ * A thread keeps the slabs it allocates from until it exits (or they
+ * empty): its working set is served from its own lists, so threads that
+ * share nothing never meet on a lock. Node lists hold what exited threads
+ * left, and a thread refills from them only when its own lists are dry. A
+ * slab changes node lists only under its node's list lock, so a free that
  * finds it unfrozen and takes the lock sees a stable state. Two moves touch
- * no list and need no lock: an exhausted cpu slab leaving its thread
+ * no list and need no lock: a slab abandoned full leaving its thread
  * (FROZEN -> FULL) and a free adopting a FULL slab (FULL -> obj | FROZEN).
  *
  * Lock order: a node list lock is a leaf above the page allocator's locks:
@@ -28,17 +35,35 @@
 #include "thread.h"
 
 /*
+ * How much a thread's caches keep when objects are freed: per class, at
+ * most PGA_SLAB_CPU_EMPTY empty slabs (the rest go back to the page
+ * allocator at once). A node keeps PGA_SLAB_MIN_PARTIAL empty slabs on its
+ * partial list (a slab that empties there is freed once the list holds that
+ * many). A refill from a node takes up to PGA_SLAB_NODE_BATCH slabs in one
+ * lock hold.
+ */
+#define PGA_SLAB_CPU_EMPTY   2
+#define PGA_SLAB_MIN_PARTIAL 5
+#define PGA_SLAB_NODE_BATCH  8
+
+/*
  * One thread's cache of one size class (SLUB's kmem_cache_cpu). slab is the
  * "cpu slab", frozen to this thread: freelist holds its free objects, used
  * with plain loads and stores. partial holds more slabs frozen to this
- * thread, each with objects on its own freelist. Frozen slabs receive other
- * threads' frees on their remote stack.
+ * thread, each with objects on its own freelist; full the ones it has
+ * exhausted. Frozen slabs receive other threads' frees on their remote
+ * stack; remote_hint counts the full slabs that received one since the
+ * owner last looked (the only field other threads write).
  */
 struct pga_kmem_cpu {
 	void *freelist;
 	struct pga_page *slab;
 	struct pga_list partial;
-	unsigned nr_partial;
+	struct pga_list full;
+	unsigned nr_partial; /* slabs on partial */
+	unsigned nr_empty;   /* of them, with inuse == 0 */
+	unsigned nr_full;    /* slabs on full */
+	_Atomic unsigned remote_hint;
 };
 
 /*
@@ -100,15 +125,6 @@ static inline bool pga_slab_obj_start(const struct pga_sizeclass *sc, const stru
 	return idx * sc->size == off && idx < slab->objects;
 }
 
-/*
- * How much the caches may keep when every object is free: per class, a
- * thread holds its cpu slab and at most PGA_SLAB_CPU_PARTIAL more frozen
- * slabs; a node keeps PGA_SLAB_MIN_PARTIAL empty slabs on its partial list
- * (a slab that empties there is freed once the list holds that many).
- */
-#define PGA_SLAB_CPU_PARTIAL 4
-#define PGA_SLAB_MIN_PARTIAL 5
-
 /* Refill s's cache of class cls and return one object; NULL with errno
  * ENOMEM when no memory is left. */
 void *pga_slab_alloc_slow(struct pga_slab_cpu *s, unsigned cls);
@@ -140,6 +156,9 @@ void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes);
  * it before every shrink (malloc_trim, direct reclaim).
  */
 bool pga_slab_check(char *why, size_t why_len);
+
+/* The node list locks' counters, summed over every node and class. */
+void pga_slab_lock_stats(struct pga_lock_stats *st);
 
 /* Start the slab layer (after the page allocator): tables, node lists,
  * and its page client (thread exit, fork, the shrinker of empty slabs).

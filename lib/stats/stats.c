@@ -28,6 +28,7 @@
 #include "options.h"
 #include "os.h"
 #include "page_alloc.h"
+#include "slab.h"
 #include "vmstat.h"
 
 /* Threads whose pagesets are snapshotted per hold of the registry lock. */
@@ -415,6 +416,19 @@ static void print_vmstat(struct out *o)
 	out_name_value(o, "pgalloc_dma32", pgalloc[PGA_ZONE_DMA32]);
 	out_name_value(o, "pgalloc_normal", pgalloc[PGA_ZONE_NORMAL]);
 	out_name_value(o, "pgfree", st.pgfree);
+
+	/* Not the kernel's: pgalloc's own locks (lock.h), so that the time a
+	 * workload spends waiting on shared state shows. */
+	struct pga_lock_stats zl, sl;
+	pga_zone_lock_stats(&zl);
+	pga_slab_lock_stats(&sl);
+	out_name_value(o, "lock_acquired", zl.acquired + sl.acquired);
+	out_name_value(o, "lock_contended", zl.contended + sl.contended);
+	out_name_value(o, "lock_sleeps", zl.sleeps + sl.sleeps);
+	out_name_value(o, "lock_acquired_zone", zl.acquired);
+	out_name_value(o, "lock_contended_zone", zl.contended);
+	out_name_value(o, "lock_acquired_slab", sl.acquired);
+	out_name_value(o, "lock_contended_slab", sl.contended);
 }
 
 /* /sys/devices/system/node/node<N>/numastat, each file introduced by a
