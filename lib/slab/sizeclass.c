@@ -7,7 +7,7 @@
 #include "pgalloc.h"
 
 struct pga_sizeclass pga_size_classes[PGA_NR_SIZE_CLASSES];
-uint8_t pga_size_class_small[PGA_SMALL_LOOKUP_MAX / PGA_QUANTUM + 1];
+uint8_t pga_size_class_table[PGA_SLAB_MAX / PGA_QUANTUM + 1];
 
 /* Class sizes in order, from the spec. */
 static uint32_t class_size(unsigned cls)
@@ -38,13 +38,13 @@ void pga_sizeclass_init(void)
 		sc->objects = (uint16_t)(((uint32_t)PGA_PAGE_SIZE << sc->order) / sc->size);
 		sc->recip = (((uint64_t)1 << 40) + sc->size - 1) / sc->size;
 	}
-	/* The small table: the first class that holds each 16-byte step. */
+	/* The table: the first class that holds each 16-byte step. */
 	unsigned cls = 0;
-	for (unsigned i = 0; i <= PGA_SMALL_LOOKUP_MAX / PGA_QUANTUM; i++) {
+	for (unsigned i = 0; i <= PGA_SLAB_MAX / PGA_QUANTUM; i++) {
 		uint32_t size = i ? i * PGA_QUANTUM : 1;
 		while (pga_size_classes[cls].size < size)
 			cls++;
-		pga_size_class_small[i] = (uint8_t)cls;
+		pga_size_class_table[i] = (uint8_t)cls;
 	}
 	PGA_CHECK(class_size(PGA_NR_SIZE_CLASSES - 1) == PGA_SLAB_MAX);
 }

@@ -28,10 +28,9 @@
 
 #include "compiler.h"
 
-#define PGA_QUANTUM          16u
-#define PGA_SLAB_MAX         32768u /* the largest slab class */
-#define PGA_NR_SIZE_CLASSES  40u
-#define PGA_SMALL_LOOKUP_MAX 1024u /* sizes up to here are looked up in a table */
+#define PGA_QUANTUM         16u
+#define PGA_SLAB_MAX        32768u /* the largest slab class */
+#define PGA_NR_SIZE_CLASSES 40u
 
 struct pga_sizeclass {
 	uint32_t size;    /* object size in bytes */
@@ -41,18 +40,14 @@ struct pga_sizeclass {
 };
 
 extern struct pga_sizeclass pga_size_classes[PGA_NR_SIZE_CLASSES];
-extern uint8_t pga_size_class_small[PGA_SMALL_LOOKUP_MAX / PGA_QUANTUM + 1];
+extern uint8_t pga_size_class_table[PGA_SLAB_MAX / PGA_QUANTUM + 1];
 
 /* Class of a request of size bytes, size <= PGA_SLAB_MAX (0 is a 1-byte
- * request). The table covers small sizes; above, four classes per doubling
- * are counted from the top bit of size - 1. */
+ * request): one lookup in a table with a 16-byte step (2 KiB, every class
+ * size being a multiple of the quantum). */
 static inline unsigned pga_size_to_class(size_t size)
 {
-	if (likely(size <= PGA_SMALL_LOOKUP_MAX))
-		return pga_size_class_small[(size + PGA_QUANTUM - 1) / PGA_QUANTUM];
-	size_t s = size - 1;
-	unsigned p = pga_ilog2(s);
-	return 8u + (p - 7u) * 4u + (unsigned)((s >> (p - 2u)) & 3u);
+	return pga_size_class_table[(size + PGA_QUANTUM - 1) / PGA_QUANTUM];
 }
 
 /* Index of the object holding byte offset off of a slab: off / size by a
