@@ -24,15 +24,45 @@
  * A lookup reads only the table, never the memory the pointer points to,
  * so any pointer (another allocator's, the stack's, garbage) is safe to ask
  * about: it is simply not found.
+ *
+ * The huge cache: a freed block (page-aligned ones; over-aligned blocks are
+ * rare and go back at once) stays mapped for decay_ms, so that a program
+ * allocating and freeing big buffers in a loop reuses resident pages
+ * instead of mapping, faulting and unmapping each time (glibc reuses its
+ * heap, tcmalloc its spans). It holds at most CACHE_SLOTS blocks and at
+ * most cache_limit() bytes; the oldest go first. A request takes the
+ * smallest cached block that holds it, if that block is at most twice its
+ * size; failing that, the largest smaller one, grown with mremap (its pages
+ * stay resident, only the tail is new). Cached blocks are not in the table:
+ * they are no allocation. Unmaps of cached blocks, like every other system
+ * call here, happen outside the lock.
  */
 #include "huge.h"
 
 #include <errno.h>
 #include <pthread.h>
 
+#include <string.h>
+
 #include "compiler.h"
+#include "options.h"
 #include "os.h"
 #include "pgalloc.h"
+
+#define CACHE_SLOTS     16
+#define CACHE_MIN_BYTES ((size_t)64 << 20)
+
+struct cached_block {
+	uintptr_t addr;
+	size_t len;
+	uint64_t freed_ms;
+};
+
+/* Blocks to unmap once the lock is dropped. */
+struct unmap_list {
+	unsigned n;
+	struct cached_block b[CACHE_SLOTS + 1];
+};
 
 /*
  * One table slot: the start address (0: empty) and the mapped size, which
@@ -66,7 +96,53 @@ static struct {
 	size_t used;     /* entries in the table */
 	size_t reserved; /* reallocs in flight: their entry is out of the table */
 	uint64_t bytes;  /* sum of the mapped sizes of the entries */
+	/* The huge cache, oldest first; cached_bytes is the sum of its lens. */
+	unsigned nr_cached;
+	size_t cached_bytes;
+	struct cached_block cache[CACHE_SLOTS];
 } huge = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* At most half the huge memory in use, or CACHE_MIN_BYTES. */
+static size_t cache_limit(void)
+{
+	size_t half = (size_t)(huge.bytes / 2);
+
+	return half > CACHE_MIN_BYTES ? half : CACHE_MIN_BYTES;
+}
+
+/* Move cache entry i to the unmap list. Caller holds the lock. */
+static void cache_drop(unsigned i, struct unmap_list *out)
+{
+	out->b[out->n++] = huge.cache[i];
+	huge.cached_bytes -= huge.cache[i].len;
+	memmove(&huge.cache[i], &huge.cache[i + 1],
+	        (huge.nr_cached - i - 1) * sizeof(huge.cache[0]));
+	huge.nr_cached--;
+}
+
+/* Take cache entry i out for reuse. Caller holds the lock. */
+static struct cached_block cache_take(unsigned i)
+{
+	struct cached_block b = huge.cache[i];
+	struct unmap_list none;
+
+	none.n = 0;
+	cache_drop(i, &none);
+	return b;
+}
+
+/* Drop the blocks older than decay_ms. Caller holds the lock. */
+static void cache_expire(uint64_t now, struct unmap_list *out)
+{
+	while (huge.nr_cached && now - huge.cache[0].freed_ms >= (uint64_t)pga_opts.decay_ms)
+		cache_drop(0, out);
+}
+
+static void unmap_all(const struct unmap_list *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		pga_os_unmap((void *)l->b[i].addr, l->b[i].len);
+}
 
 static inline size_t entry_size(const struct huge_entry *e)
 {
@@ -196,11 +272,38 @@ static size_t map_size(size_t size)
 	return size ? (size_t)pga_round_up(size, PGA_PAGE_SIZE) : PGA_PAGE_SIZE;
 }
 
-void *pga_huge_alloc(size_t size, size_t align)
+/*
+ * A cached block for len bytes, taken out of the cache: the smallest that
+ * holds len and is at most twice it, else the largest smaller one (to be
+ * grown). {0, 0} when there is none. Caller holds the lock.
+ */
+static struct cached_block cache_find(size_t len)
+{
+	int fit = -1, grow = -1;
+
+	for (unsigned i = 0; i < huge.nr_cached; i++) {
+		size_t l = huge.cache[i].len;
+		if (l >= len && l / 2 <= len) {
+			if (fit < 0 || l < huge.cache[fit].len)
+				fit = (int)i;
+		} else if (l < len && (grow < 0 || l > huge.cache[grow].len)) {
+			grow = (int)i;
+		}
+	}
+	if (fit >= 0)
+		return cache_take((unsigned)fit);
+	if (grow >= 0)
+		return cache_take((unsigned)grow);
+	return (struct cached_block){0, 0, 0};
+}
+
+void *pga_huge_alloc(size_t size, size_t align, bool zero)
 {
 	size_t len = map_size(size);
+	struct unmap_list old = {.n = 0};
+	struct cached_block b = {0, 0, 0};
 	unsigned shift;
-	void *p;
+	void *p = NULL;
 	bool ok;
 
 	PGA_BUG_ON(align & (align - 1));
@@ -209,7 +312,28 @@ void *pga_huge_alloc(size_t size, size_t align)
 	shift = pga_ilog2(align);
 	if (!len)
 		goto nomem;
-	p = pga_os_map(len, align);
+	if (align == PGA_PAGE_SIZE) {
+		pthread_mutex_lock(&huge.lock);
+		cache_expire(pga_os_now_ms(), &old);
+		b = cache_find(len);
+		pthread_mutex_unlock(&huge.lock);
+		unmap_all(&old);
+	}
+	if (b.len >= len) {
+		p = (void *)b.addr;
+		len = b.len;
+		if (zero)
+			memset(p, 0, size);
+	} else if (b.len) {
+		/* Grow it: the pages it has stay, the tail is fresh (zero). */
+		p = pga_os_remap((void *)b.addr, b.len, len);
+		if (!p)
+			pga_os_unmap((void *)b.addr, b.len);
+		else if (zero)
+			memset(p, 0, b.len);
+	}
+	if (!p)
+		p = pga_os_map(len, align);
 	if (!p)
 		goto nomem;
 	PGA_BUG_ON((uintptr_t)p & (align - 1));
@@ -227,8 +351,10 @@ nomem:
 
 bool pga_huge_free(void *p)
 {
+	struct unmap_list out = {.n = 0};
 	struct huge_entry *e;
 	size_t len = 0;
+	bool cached = false;
 
 	/* Every huge allocation starts on a page: anything else is not one,
 	 * and costs no lock to say so. */
@@ -238,14 +364,42 @@ bool pga_huge_free(void *p)
 	e = table_find((uintptr_t)p);
 	if (e) {
 		len = entry_size(e);
+		bool plain = entry_align(e) <= PGA_PAGE_SIZE;
 		table_remove(e);
+		uint64_t now = pga_os_now_ms();
+		cache_expire(now, &out);
+		if (plain && pga_opts.decay_ms > 0 && len <= cache_limit()) {
+			while (huge.nr_cached == CACHE_SLOTS ||
+			       huge.cached_bytes + len > cache_limit())
+				cache_drop(0, &out);
+			huge.cache[huge.nr_cached++] =
+			    (struct cached_block){(uintptr_t)p, len, now};
+			huge.cached_bytes += len;
+			cached = true;
+		}
 	}
 	pthread_mutex_unlock(&huge.lock);
 	/* Out of the table, but still mapped until here: no other thread can
 	 * be given this address before the unmap. */
-	if (len)
+	if (len && !cached)
 		pga_os_unmap(p, len);
+	unmap_all(&out);
 	return len != 0;
+}
+
+unsigned long pga_huge_shrink(void)
+{
+	struct unmap_list out = {.n = 0};
+	unsigned long pages = 0;
+
+	pthread_mutex_lock(&huge.lock);
+	while (huge.nr_cached)
+		cache_drop(0, &out);
+	pthread_mutex_unlock(&huge.lock);
+	for (unsigned i = 0; i < out.n; i++)
+		pages += out.b[i].len >> PGA_PAGE_SHIFT;
+	unmap_all(&out);
+	return pages;
 }
 
 size_t pga_huge_usable_size(const void *p)

@@ -12,12 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Map at least size bytes aligned to align (a power of two; <= page size
- * means page alignment); zero-filled. NULL with errno ENOMEM on failure. */
-void *pga_huge_alloc(size_t size, size_t align);
+/* At least size bytes aligned to align (a power of two; <= page size
+ * means page alignment): a block from the huge cache, or a fresh mapping;
+ * the first size bytes zeroed when zero. NULL with errno ENOMEM on
+ * failure. */
+void *pga_huge_alloc(size_t size, size_t align, bool zero);
 
-/* If p is the start of a huge allocation, unmap it and return true. */
+/* If p is the start of a huge allocation, free it (into the huge cache, or
+ * unmapped) and return true. */
 bool pga_huge_free(void *p);
+
+/* Unmap every block of the huge cache (malloc_trim, direct reclaim): the
+ * page client's shrinker. Returns the pages unmapped. */
+unsigned long pga_huge_shrink(void);
 
 /* Usable bytes of the huge allocation starting at p, or 0 when p is not
  * one. */

@@ -99,7 +99,7 @@ static void *large_alloc(size_t size, unsigned min_order, int nid)
 {
 	if (size <= LARGE_MAX && min_order < PGA_MAX_ORDER)
 		return pga_alloc_pages_exact_order(nid, size, min_order, LARGE_GFP);
-	return pga_huge_alloc(size, PGA_PAGE_SIZE << min_order);
+	return pga_huge_alloc(size, PGA_PAGE_SIZE << min_order, false);
 }
 
 static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
@@ -124,7 +124,7 @@ void *pga_malloc_slow(size_t size)
 		return small_alloc(t, pga_size_to_class(size));
 	if (size <= LARGE_MAX)
 		return pga_alloc_pages_exact_order(-1, size, 0, LARGE_GFP);
-	return pga_huge_alloc(size, PGA_PAGE_SIZE);
+	return pga_huge_alloc(size, PGA_PAGE_SIZE, false);
 }
 
 pga_export void *pga_malloc(size_t size)
@@ -294,13 +294,16 @@ pga_export void *pga_calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = pga_malloc_inline(bytes);
-	if (p) {
-		/* Huge mappings are fresh from the kernel, already zero. */
-		unsigned long pfn;
-		if (pga_addr_to_zone(p, &pfn) || is_bootstrap(p))
-			memset(p, 0, bytes);
+	/* A huge block is zero when fresh from the kernel; one reused from
+	 * the huge cache is zeroed there. */
+	if (bytes > LARGE_MAX) {
+		if (!malloc_prologue())
+			return bootstrap_alloc(bytes); /* static, never reused: zero */
+		return pga_huge_alloc(bytes, PGA_PAGE_SIZE, true);
 	}
+	void *p = pga_malloc_inline(bytes);
+	if (p)
+		memset(p, 0, bytes);
 	return p;
 }
 
@@ -397,7 +400,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
 	unsigned order = alignment <= PGA_PAGE_SIZE ? 0 : pga_ilog2(alignment) - PGA_PAGE_SHIFT;
 	if (size <= LARGE_MAX && order < PGA_MAX_ORDER)
 		return pga_alloc_pages_exact_order(-1, size ? size : 1, order, LARGE_GFP);
-	return pga_huge_alloc(size ? size : 1, alignment);
+	return pga_huge_alloc(size ? size : 1, alignment, false);
 }
 
 static bool is_power_of_two(size_t x)

@@ -2,7 +2,8 @@
 /*
  * malloc_init.c - start-up of the whole allocator, on the first call into the
  * malloc API: the page allocator first, then the slab layer, then the
- * malloc layer's own page client (its lock around fork: the huge table's).
+ * malloc layer's own page client (its lock around fork: the huge table's;
+ * its shrinker: the huge cache).
  */
 #include "malloc_layer.h"
 
@@ -18,6 +19,7 @@ static const struct pga_page_client malloc_client = {
     .fork_prepare = pga_huge_lock,
     .fork_parent = pga_huge_unlock,
     .fork_child = pga_huge_reinit_lock,
+    .shrink = pga_huge_shrink,
 };
 
 void pga_malloc_init(void)

@@ -60,6 +60,7 @@ enum opt_id {
 	OPT_PCP_BATCH,
 	OPT_PCP_HIGH,
 	OPT_ZLC_INTERVAL_MS,
+	OPT_DECAY_MS,
 	OPT_CPUSET_MEMS,
 	OPT_FAIL_PROBABILITY,
 	OPT_FAIL_INTERVAL,
@@ -326,6 +327,16 @@ static const struct opt_key keys[OPT_NR] = {
             .min = 1,
             .max = 60000,
             .field = offsetof(struct pga_options, zlc_interval_ms),
+            .def = 1000,
+        },
+    [OPT_DECAY_MS] =
+        {
+            .name = "decay_ms",
+            .parse = parse_long_field,
+            .expect = "an integer 0..600000 (milliseconds; 0 gives freed huge blocks back at once)",
+            .min = 0,
+            .max = 600000,
+            .field = offsetof(struct pga_options, decay_ms),
             .def = 1000,
         },
     [OPT_CPUSET_MEMS] =

@@ -41,6 +41,9 @@ struct pga_options {
 	/* Zonelist cache: how long a zone stays marked full. */
 	long zlc_interval_ms;
 
+	/* Giving memory back: how long freed memory is kept for reuse. */
+	long decay_ms;
+
 	/* Cpuset: nodes allowed (bitmask). all ones when not configured. */
 	bool cpuset_set;
 	pga_nodemask_t cpuset_mems;
