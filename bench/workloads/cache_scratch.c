@@ -95,5 +95,6 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < a.threads; i++)
 		wl_join(workers[i].thread);
 	wl_result("time", wl_now() - start, "s");
+	wl_result_ops((double)(iterations / a.threads * a.threads));
 	return 0;
 }

@@ -208,7 +208,11 @@ int main(int argc, char **argv)
 	for (unsigned t = 0; t < TRANSFER_SLOTS; t++)
 		free_obj(atomic_exchange(&transfer[t], NULL));
 	double elapsed = wl_now() - start;
+	double allocs = 0;
 
+	for (unsigned i = 0; i < a.threads; i++)
+		allocs += (double)workers[i].serial;
 	wl_result("time", elapsed, "s");
+	wl_result_ops(allocs); /* allocations (each freed too) */
 	return 0;
 }

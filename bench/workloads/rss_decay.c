@@ -282,6 +282,10 @@ int main(int argc, char **argv)
 	wl_result("rss_after_trim", (double)rss_trim, "KiB");
 	wl_result("rss_after_trim_ratio", (double)rss_trim / (double)rss_peak, "ratio");
 	wl_result("time", wl_now() - t0, "s");
+	double allocs = 0;
+	for (unsigned i = 0; i < a.threads; i++)
+		allocs += (double)workers[i].serial;
+	wl_result_ops(allocs);
 	if (trace && *trace)
 		write_trace(trace);
 	return 0;

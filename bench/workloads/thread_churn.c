@@ -142,7 +142,11 @@ int main(int argc, char **argv)
 	unsigned long rss_final = wl_rss_kib();
 	long growth = (long)rss_final - (long)rss_early;
 
+	double allocs = 0; /* SMALL + 1 a thread, one more every 16th */
+	for (unsigned long s = 0; s < serial; s++)
+		allocs += SMALL + 1 + (s % 16 == 0);
 	wl_result("time", elapsed, "s");
+	wl_result_ops(allocs);
 	wl_result("final_rss", (double)rss_final, "KiB");
 	wl_result("rss_growth", (double)(growth > 0 ? growth : 0), "KiB");
 	if (growth > (long)(rss_limit_mib * 1024))

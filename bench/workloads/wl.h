@@ -20,16 +20,29 @@
  *
  * the first of them the workload's headline figure. The unit says which way
  * is better: "ops/s" higher, "s", "KiB" and "ratio" lower. One "op" is one
- * allocation and its free. Lines that start with '#' are comments (the
- * parameters of the run).
+ * allocation and its free, unless the workload says otherwise (the
+ * published programs some of them follow count a malloc and a free as two).
+ * Every workload also prints
+ *
+ *   RESULT <workload> operations <N> ops
+ *
+ * the number of operations the run did, so that a count taken over the
+ * whole process (lock acquisitions, system calls) can be put per operation.
+ * Lines that start with '#' are comments (the parameters of the run).
+ *
+ * The header also compiles as C++ (g++, -std=c++17), for the workloads that
+ * follow a C++ original through operator new[] and delete[].
  */
 #ifndef WL_H
 #define WL_H
 
+#ifndef _GNU_SOURCE /* g++ defines it */
 #define _GNU_SOURCE /* clock_gettime(), nanosleep(), malloc_trim() under -std=c11 */
+#endif
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,10 +156,10 @@ static inline double wl_now(void)
 
 static inline void wl_sleep_ms(double ms)
 {
-	struct timespec ts = {
-	    .tv_sec = (time_t)(ms / 1000),
-	    .tv_nsec = (long)((ms - (double)(time_t)(ms / 1000) * 1000) * 1e6),
-	};
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)((ms - (double)(time_t)(ms / 1000) * 1000) * 1e6);
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -202,7 +215,7 @@ static inline uint64_t wl_tag_of(uint64_t a, uint64_t b)
 
 static inline void wl_tag_put(void *p, size_t size, uint64_t tag)
 {
-	unsigned char *c = p;
+	unsigned char *c = (unsigned char *)p;
 
 	if (size >= 16) {
 		uint64_t tail = ~tag;
@@ -217,7 +230,7 @@ static inline void wl_tag_put(void *p, size_t size, uint64_t tag)
 
 static inline void wl_tag_check(const void *p, size_t size, uint64_t tag, const char *what)
 {
-	const unsigned char *c = p;
+	const unsigned char *c = (const unsigned char *)p;
 
 	if (size >= 16) {
 		uint64_t head, tail;
@@ -342,6 +355,23 @@ static inline void wl_result(const char *metric, double value, const char *unit)
 	fflush(stdout);
 }
 
+/* The number of operations the run did (see the head of this file). */
+static inline void wl_result_ops(double ops)
+{
+	printf("RESULT %s operations %.0f ops\n", wl_name, ops);
+	fflush(stdout);
+}
+
+/* The CPUs this process may run on (what nproc prints). */
+static inline unsigned long wl_nprocs(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned long)CPU_COUNT(&set);
+	return 1;
+}
+
 /* ---- command line ------------------------------------------------------
  *
  * Every workload takes
@@ -350,7 +380,9 @@ static inline void wl_result(const char *metric, double value, const char *unit)
  *
  * plus options of its own; --help lists them. --scale multiplies the work
  * (1 = the default run, about 1 to 3 s with glibc on two cores); --quick
- * is a scale chosen for about 0.3 s.
+ * is a scale chosen for about 0.3 s. The workloads that follow a published
+ * program with its parameters also take --published: the published amount
+ * of work (or run time) as well, where the default run does less of it.
  */
 enum wl_opt_type {
 	WL_OPT_UINT,   /* unsigned long */
@@ -370,8 +402,13 @@ struct wl_args {
 	double scale;          /* 1 */
 	double quick_scale;    /* what --quick sets scale to */
 	unsigned long seed;
+	/* Non-NULL: the workload accepts --published (the parameters of the
+	 * published program it follows, in full: a longer run), and this says
+	 * what they are. */
+	const char *published_help;
 	bool quick;
 	bool scale_given;
+	bool published; /* --published was given */
 };
 
 /* What --help prints; defaults are those the workload set. */
@@ -386,6 +423,8 @@ static void wl_usage(FILE *f)
 	fprintf(f, "  --scale F          multiply the work by F (default 1)\n");
 	fprintf(f, "  --quick            a short run (scale %g)\n", wl_defaults.quick_scale);
 	fprintf(f, "  --seed N           random seed (default %lu)\n", wl_defaults.seed);
+	if (wl_defaults.published_help)
+		fprintf(f, "  --published        %s\n", wl_defaults.published_help);
 	for (const struct wl_opt *o = wl_extra; o && o->name; o++) {
 		char left[64];
 
@@ -480,6 +519,12 @@ static void wl_parse_args(int argc, char **argv, const char *summary, struct wl_
 			a->quick = true;
 			continue;
 		}
+		if (!strcmp(name, "published") && a->published_help) {
+			if (eq)
+				wl_bad("option", arg);
+			a->published = true;
+			continue;
+		}
 		if (strcmp(name, "threads") && strcmp(name, "scale") && strcmp(name, "seed")) {
 			for (o = extra; o && o->name && strcmp(o->name, name); o++)
 				;
@@ -527,5 +572,38 @@ static inline unsigned long wl_scaled(unsigned long n, double scale, unsigned lo
 
 	return v < (double)min ? min : (unsigned long)v;
 }
+
+/* ---- C++ ---------------------------------------------------------------
+ *
+ * The C++ originals allocate with new uint8_t[n] / new char[n] and free
+ * with delete[] (larson-sized: the sized operator delete[](p, n)). Under a
+ * preloaded allocator that replaces operator new and delete these go to it
+ * directly; under glibc, libstdc++'s operators call malloc and free.
+ */
+#ifdef __cplusplus
+#include <new>
+
+static inline void *wl_new_bytes(size_t size)
+{
+	unsigned char *p = new unsigned char[size];
+
+	if ((uintptr_t)p & (size >= 16 ? 15 : size >= 8 ? 7 : 0))
+		wl_fail("new unsigned char[%zu] returned %p, not aligned", size, (void *)p);
+	wl_escape(p);
+	return p;
+}
+
+static inline void wl_delete_bytes(void *p, size_t size)
+{
+#ifdef WL_SIZED_DELETE
+	::operator delete[](p, size);
+#else
+	unsigned char *bytes = (unsigned char *)p;
+
+	(void)size;
+	delete[] bytes;
+#endif
+}
+#endif
 
 #endif /* WL_H */

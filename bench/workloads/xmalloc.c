@@ -187,5 +187,6 @@ int main(int argc, char **argv)
 		wl_fail("%lu objects produced, %lu consumed", produced, consumed);
 	wl_result("throughput", (double)consumed / elapsed, "ops/s");
 	wl_result("time", elapsed, "s");
+	wl_result_ops((double)consumed);
 	return 0;
 }

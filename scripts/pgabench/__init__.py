@@ -30,8 +30,20 @@ What runs (found with `meson introspect build --targets`):
                       pgalloc-micro-pages (the native page API against mmap)
                       runs under pgalloc only.
   bench/workloads/    one binary per workload, printing lines
-                      `RESULT <workload> <metric> <value> <unit>`. rss-decay
-                      also writes an RSS trace (--rss-trace FILE).
+                      `RESULT <workload> <metric> <value> <unit>`, among
+                      them its operation count (`operations`). rss-decay
+                      also writes an RSS trace (--rss-trace FILE). Those
+                      after a mimalloc-bench program (cases.SUITE) run at
+                      its thread counts, a case each (NAME-<n>t); with
+                      --published, with its full amount of work.
+  programs            real programs (cases.PROGRAMS): the Lua interpreter on
+                      bench/workloads/lua_realloc.lua; figure: the wall time.
+
+pgalloc's runs get PGALLOC_CONF=stats_print=1 (joined to the user's; not
+with --no-locks): the `lock_*` counters of the statistics it prints at exit
+are kept with each run and reported per 1000 operations. --syscalls runs
+every case once more under each allocator under strace -f -c and keeps its
+futex, mmap, munmap, mremap, madvise and brk counts.
 
 Each is run as the same binary under glibc (no preload) and, through
 LD_PRELOAD, jemalloc, mimalloc, tcmalloc and pgalloc (build/preload/

@@ -5,23 +5,51 @@ they go by in tables and plots."""
 import json
 import os
 import re
+import shutil
 import subprocess
 
-from . import ALLOCATORS, log
+from . import ALLOCATORS, ROOT, log
 
 # Micro-benchmark binaries that measure pgalloc's own API: pgalloc only.
 PGALLOC_ONLY = {"pgalloc-micro-pages"}
+
+
+# The workloads that follow a program of mimalloc-bench (the head of each
+# source says which, with which parameters), and the thread counts
+# mimalloc-bench runs them at: "1", "N" (the CPUs this process may use),
+# "2N" (it oversubscribes); None: the program takes no thread count. Those
+# it runs only at N get a one-thread case too where the loss to explain is
+# a one-thread one (glibc-thread, rptest). Each becomes a case per count,
+# named NAME-<n>t.
+SUITE = {
+    "wl-alloc-test": ["1", "N"],        # alloc-test1, alloc-testN
+    "wl-larson": ["N"],                 # larsonN
+    "wl-larson-sized": ["N"],           # larsonN-sized
+    "wl-rptest": ["1", "N"],            # rptestN
+    "wl-glibc-simple": [None],          # glibc-simple
+    "wl-glibc-thread": ["1", "N"],      # glibc-thread
+    "wl-malloc-large": [None],          # malloc-large
+    "wl-sh6bench": ["2N"],              # sh6benchN
+}
+
+# Real programs, the "programs" group: (name, interpreters to look for on
+# PATH, the script under bench/workloads/, its argument at scale 1 and with
+# --quick). Each runs as it is under every allocator; its figure is the
+# wall time of the run (the script prints its operation count).
+PROGRAMS = [
+    ("lua-realloc", ["lua5.4", "lua5.3", "lua"], "lua_realloc.lua", "1", "0.1"),
+]
 
 
 class Case:
     """One benchmark: a command run once per allocator and repetition."""
 
     def __init__(self, cid, group, argv, allocators, kind, trace=False):
-        self.id = cid            # "micro/BM_malloc/64", "workloads/larson"
-        self.group = group       # "micro", "pages", "workloads"
+        self.id = cid            # "micro/BM_malloc/64", "workloads/wl-larson-2t"
+        self.group = group       # "micro", "pages", "workloads", "programs"
         self.argv = argv
         self.allocators = allocators
-        self.kind = kind         # "gbench" or "result"
+        self.kind = kind         # "gbench", "result" or "program"
         self.trace = trace       # pass --rss-trace FILE
 
 
@@ -86,11 +114,31 @@ def is_rss_decay(name):
     return "rss-decay" in name or "rss_decay" in name
 
 
-def make_cases(build, libs, min_time=None, quick=False, pattern=None):
+def nprocs():
+    """The CPUs this process may run on (N of the suite's thread counts)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def thread_counts(spec, n=None):
+    """The thread counts of a SUITE entry, N resolved, duplicates gone."""
+    n = n or nprocs()
+    out = []
+    for t in spec:
+        v = None if t is None else {"1": 1, "N": n, "2N": 2 * n}[t]
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def make_cases(build, libs, min_time=None, quick=False, pattern=None, published=False):
     """The cases of build directory BUILD under the allocators of LIBS
     ({alloc: library}): google-benchmark's --benchmark_min_time MIN_TIME,
-    the workloads' --quick with QUICK, only the ids that regex PATTERN
-    matches."""
+    the workloads' --quick with QUICK (or, PUBLISHED, the suite's workloads
+    with the published amount of work: --published), the real programs,
+    only the ids that regex PATTERN matches."""
     targets = bench_targets(build)
     cases = []
     everyone = [a for a in ALLOCATORS if a in libs]
@@ -113,9 +161,25 @@ def make_cases(build, libs, min_time=None, quick=False, pattern=None):
                               [path, f"--benchmark_filter={gbench_escape(bm)}"] + gb_args,
                               allocs, "gbench"))
     for name, path in targets["workloads"]:
+        if name in SUITE:
+            extra = ["--published"] if published else (["--quick"] if quick else [])
+            for t in thread_counts(SUITE[name]):
+                cid = f"workloads/{name}" + (f"-{t}t" if t else "")
+                argv = [path] + (["--threads", str(t)] if t else []) + extra
+                cases.append(Case(cid, "workloads", argv, everyone, "result"))
+            continue
         argv = [path] + (["--quick"] if quick else [])
         cases.append(Case(f"workloads/{name}", "workloads", argv, everyone, "result",
                           trace=is_rss_decay(name)))
+    for name, interpreters, script, arg, quick_arg in PROGRAMS:
+        exe = next((shutil.which(i) for i in interpreters if shutil.which(i)), None)
+        if not exe:
+            log(f"programs/{name}: none of {', '.join(interpreters)} on PATH: left out "
+                "(scripts/setup-deps bench installs it)")
+            continue
+        path = os.path.join(ROOT, "bench", "workloads", script)
+        cases.append(Case(f"programs/{name}", "programs",
+                          [exe, path, quick_arg if quick else arg], everyone, "program"))
     if pattern:
         rx = re.compile(pattern)
         cases = [c for c in cases if rx.search(c.id)]

@@ -14,7 +14,7 @@ from .cases import make_cases
 from .plots import make_plots
 from .report import stand_table, write_md
 from .results import keep_traces, load, stored_runs, write_json
-from .running import allocator_libs, loadavg, machine_info, run_cases
+from .running import allocator_libs, loadavg, machine_info, run_cases, run_syscalls
 from .stats import median_runs, ratios
 
 
@@ -25,7 +25,7 @@ def run_all(args):
         log("no allocator to run")
         return 1
     cases = make_cases(build, libs, min_time=args.min_time, quick=args.quick,
-                       pattern=args.filter)
+                       pattern=args.filter, published=args.published)
     if not cases:
         log("no benchmarks found: is bench/micro or bench/workloads built?")
         return 1
@@ -33,7 +33,7 @@ def run_all(args):
     if args.list:
         for c in cases:
             print(f"{c.id}\t{','.join(a for a in c.allocators if a in libs)}\t"
-                  f"{' '.join([os.path.relpath(c.argv[0], ROOT)] + c.argv[1:])}")
+                  f"{' '.join(shown(c.argv))}")
         return 0
     out_dir = args.out if os.path.isabs(args.out) else os.path.join(ROOT, "bench", "results", args.out)
     os.makedirs(out_dir, exist_ok=True)
@@ -42,8 +42,12 @@ def run_all(args):
     info = machine_info(build, libs)
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.perf_counter()
-    runs = run_cases(cases, libs, args.reps, args.timeout, args.verbose)
+    runs = run_cases(cases, libs, args.reps, args.timeout, args.verbose, locks=args.locks)
     wall = time.perf_counter() - t0
+    syscalls = None
+    if args.syscalls:
+        log("--syscalls: each benchmark once more under each allocator, under strace")
+        syscalls = run_syscalls(cases, libs, args.timeout)
     info["loadavg_end"] = loadavg()
     traces = keep_traces(runs)
     results = {
@@ -54,16 +58,19 @@ def run_all(args):
         "config": {"reps": args.reps, "quick": args.quick, "min_time": args.min_time,
                    "timeout_s": args.timeout, "reference": REFERENCE,
                    "allocators": [a for a in ALLOCATORS if a in libs],
-                   "note": args.note},
+                   "published": args.published, "locks": args.locks,
+                   "syscalls": bool(syscalls), "note": args.note},
         "machine": info,
         "benchmarks": [{"id": c.id, "group": c.group,
-                        "argv": [os.path.relpath(c.argv[0], ROOT)] + c.argv[1:],
+                        "argv": shown(c.argv),
                         "allocators": [a for a in c.allocators if a in libs]} for c in cases],
         "medians": median_runs(runs),
         "traces": traces,
         "failures": [r for r in runs if "error" in r],
         "runs": stored_runs(runs),
     }
+    if syscalls:
+        results["syscalls"] = syscalls
     path = os.path.join(out_dir, "results.json")
     write_json(path, results)
     log(f"wrote {os.path.relpath(path)} ({wall:.0f} s of runs)")
@@ -72,6 +79,13 @@ def run_all(args):
         log(f"{failed} of {len(runs)} runs failed: see results.md")
     report(out_dir, args.plots)
     return 0
+
+
+def shown(argv):
+    """ARGV as results and --list show it: paths in the checkout relative
+    to it."""
+    return [os.path.relpath(a, ROOT) if os.path.isabs(a) and a.startswith(ROOT + "/") else a
+            for a in argv]
 
 
 def report(out_dir, plots=True):
@@ -103,7 +117,18 @@ def main(argv):
     ap.add_argument("--out", help="results directory: bench/results/NAME "
                     "(default DATE-HOSTNAME), or an absolute path")
     ap.add_argument("--filter", help="only the benchmarks whose id (micro/NAME, "
-                    "pages/NAME, workloads/NAME) matches this Python regex")
+                    "pages/NAME, workloads/NAME, programs/NAME) matches this Python regex")
+    ap.add_argument("--published", action="store_true",
+                    help="the workloads that follow a mimalloc-bench program run with its "
+                    "published amount of work (--published: minutes, not seconds)")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="afterwards, run every benchmark once more under each allocator "
+                    "under strace -f -c and record its futex, mmap, munmap, mremap, madvise "
+                    "and brk calls")
+    ap.add_argument("--no-locks", dest="locks", action="store_false",
+                    help="do not collect pgalloc's lock counters (by default pgalloc runs "
+                    "with PGALLOC_CONF=stats_print=1, joined to yours, and its lock_* "
+                    "counters are reported per 1000 operations)")
     ap.add_argument("--allocators", default=",".join(ALLOCATORS),
                     help="comma-separated subset of %(default)s")
     ap.add_argument("--min-time", type=float,
@@ -129,6 +154,8 @@ def main(argv):
     args.argv = argv
     if args.report:
         return report(args.report, args.plots)
+    if args.published and args.quick:
+        ap.error("--published and --quick do not go together")
     if args.reps is None:
         args.reps = 2 if args.quick else 5
     if args.reps < 1:

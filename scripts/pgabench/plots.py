@@ -22,7 +22,7 @@ SCRIPTS = os.path.join(ROOT, "scripts")
 PLOT_FILES = [("time-ratios.png", "Time ratio to jemalloc"),
               ("rss-ratios.png", "Peak RSS ratio to jemalloc"),
               ("rss-decay-trace.png", "RSS over time, rss-decay")]
-PANELS = [("workloads", "workloads"), ("micro", "micro-benchmarks")]
+PANELS = [("workloads", "workloads"), ("programs", "programs"), ("micro", "micro-benchmarks")]
 COLORS = {"glibc": "#7f7f7f", "jemalloc": "#1f77b4", "mimalloc": "#2ca02c",
           "tcmalloc": "#ff7f0e", "pgalloc": "#d62728"}
 

@@ -5,6 +5,7 @@ Also the table of pgalloc against each allocator that README.md quotes."""
 import os
 
 from .cases import label
+from .running import SYSCALLS
 from .stats import behind_best, geomean, noise, ratios, rows_of, stand, value_of
 
 
@@ -73,6 +74,8 @@ def write_md(results, out_dir, plots):
     cfg = results["config"]
     w(f"- `{results['command']}`: {cfg['reps']} repetition(s)"
       + (", quick mode (workloads' --quick, short google-benchmark runs)" if cfg["quick"] else "")
+      + (", the published amount of work (the suite's workloads with --published)"
+         if cfg.get("published") else "")
       + f"; medians; wall time of the whole run {results['wall_s'] / 60:.1f} min")
     la0, la1 = info.get("loadavg_start"), info.get("loadavg_end")
     if la0 and la1:
@@ -109,7 +112,10 @@ def write_md(results, out_dir, plots):
     # Geometric means per allocator.
     w("## Geometric means")
     w("")
-    groups = [("micro", "micro-benchmarks"), ("workloads", "workloads"), ("", "all")]
+    groups = [("micro", "micro-benchmarks"), ("workloads", "workloads"),
+              ("programs", "programs"), ("", "all")]
+    groups = [(g, n) for g, n in groups
+              if not g or any(b["group"] == g for b in results["benchmarks"])]
     head = "| allocator |" + "".join(f" time, {n} |" for _, n in groups) + \
         "".join(f" peak RSS, {n} |" for _, n in groups)
     w(head)
@@ -176,6 +182,33 @@ def write_md(results, out_dir, plots):
                     s = f"**{s}**"
                 cells.append(s)
             w(f"| {name} | " + " | ".join(cells) + " |")
+        w("")
+
+    lock_lines = lock_table(results, rat)
+    if lock_lines:
+        w("## pgalloc's locks")
+        w("")
+        w("pgalloc's lock counters (`PGALLOC_CONF=stats_print=1`: its statistics at "
+          "exit, the `lock_*` lines), medians over the repetitions, per 1000 of the "
+          "benchmark's operations (its `operations` line: what one is, the head of "
+          "each workload's source says), next to pgalloc's headline figure and its "
+          "ratio to jemalloc. *acquired*: lock acquisitions; *contended*: those that "
+          "found the lock held and waited; *sleeps*: waits that slept in the kernel "
+          "(a futex call each).")
+        w("")
+        L.extend(lock_lines)
+        w("")
+
+    sys_lines = syscall_table(results)
+    if sys_lines:
+        w("## System calls")
+        w("")
+        w("Each benchmark once more under each allocator, under `strace -f -c -e "
+          "trace=futex,mmap,munmap,mremap,madvise,brk` (`--syscalls`; not timed: strace "
+          "slows every system call down): calls over the whole process, all threads, "
+          "and all of them per 1000 of the run's operations.")
+        w("")
+        L.extend(sys_lines)
         w("")
 
     # One table per benchmark.
@@ -269,3 +302,89 @@ def stand_table(results, rat):
         worst = ", ".join(f"{label(*k)} {fmt_ratio(r)}" for k, r in by["workloads"][a]["worst"])
         L.append(f"| {a} | " + " | ".join(cells) + f" | {worst or 'none'} |")
     return "\n".join(L)
+
+
+def fmt_count(v):
+    if v is None:
+        return "–"
+    return f"{v:,.0f}"
+
+
+def fmt_per_kop(v):
+    if v is None:
+        return "–"
+    if v >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+def lock_table(results, rat):
+    """The lines of the table of pgalloc's lock counters per 1000
+    operations, a row per benchmark that has them; [] when none has."""
+    med = results["medians"]
+    rows = rows_of(results)
+    have = [b["id"] for b in results["benchmarks"]
+            if med.get(b["id"], {}).get("pgalloc", {}).get("locks")]
+    if not have:
+        return []
+    classes = []
+    for bench in have:
+        for k in med[bench]["pgalloc"]["locks"]:
+            for prefix in ("lock_acquired_", "lock_contended_"):
+                if k.startswith(prefix) and k[len(prefix):] not in classes:
+                    classes.append(k[len(prefix):])
+    head = ("| benchmark | pgalloc | / jemalloc | operations | acquired | contended | sleeps |"
+            + "".join(f" {c}: acquired | {c}: contended |" for c in classes))
+    out = [head, "|---|" + "---:|" * (6 + 2 * len(classes))]
+    for bench in have:
+        locks = med[bench]["pgalloc"]["locks"]
+        first = next(((m, unit) for (b, m, g, kind, unit, h) in rows if b == bench), None)
+        value = value_of(med, bench, "pgalloc", first[0]) if first else None
+        ratio = rat["time"].get((bench, first[0]), {}).get("pgalloc") if first else None
+        ops = value_of(med, bench, "pgalloc", "operations")
+
+        def per(key):
+            v = locks.get(key)
+            return None if v is None or not ops else 1000.0 * v / ops
+
+        cells = [fmt_value(value, first[1]) if first else "–", fmt_ratio(ratio),
+                 fmt_count(ops), fmt_per_kop(per("lock_acquired")),
+                 fmt_per_kop(per("lock_contended")), fmt_per_kop(per("lock_sleeps"))]
+        for c in classes:
+            cells += [fmt_per_kop(per(f"lock_acquired_{c}")),
+                      fmt_per_kop(per(f"lock_contended_{c}"))]
+        out.append(f"| {bench.split('/', 1)[1]} | " + " | ".join(cells) + " |")
+    if any(value_of(med, b, "pgalloc", "operations") is None for b in have):
+        out.append("")
+        out.append("(–: the benchmark reports no operation count)")
+    return out
+
+
+def syscall_table(results):
+    """The lines of the table of --syscalls' counts, a row per benchmark
+    and allocator; [] without them."""
+    sc = results.get("syscalls")
+    if not sc:
+        return []
+    names = SYSCALLS
+    out = ["| benchmark | allocator | " + " | ".join(names) + " | all per 1000 ops |",
+           "|---|---|" + "---:|" * (len(names) + 1)]
+    for b in results["benchmarks"]:
+        by = sc.get(b["id"])
+        if not by:
+            continue
+        for a in results["config"]["allocators"]:
+            e = by.get(a)
+            if e is None:
+                continue
+            name = b["id"].split("/", 1)[1]
+            if "error" in e:
+                out.append(f"| {name} | {a} | failed: {e['error']} |")
+                continue
+            ops = e.get("operations")
+            total = sum(e.get(n, 0) for n in names)
+            cells = [fmt_count(e.get(n, 0)) for n in names]
+            cells.append(fmt_per_kop(1000.0 * total / ops) if ops else "–")
+            a_cell = f"**{a}**" if a == "pgalloc" else a
+            out.append(f"| {name} | {a_cell} | " + " | ".join(cells) + " |")
+    return out

@@ -7,7 +7,7 @@ import os
 
 TRACE_POINTS = 400       # rss-decay trace points kept per allocator
 RUN_FIELDS = ["bench", "alloc", "rep", "status", "wall_s", "maxrss_kib", "user_s", "sys_s",
-              "metrics"]
+              "metrics", "locks"]
 
 
 def downsample(points, n=TRACE_POINTS):
@@ -57,7 +57,8 @@ def stored_runs(runs):
     """The runs as results.json keeps them, a row each (they are many):
     {'fields': RUN_FIELDS, 'rows': [...]}, metrics as {name: value} (the
     units are in the medians; a micro-benchmark's row also has the other
-    clock, real_ns or cpu_ns). Failed runs are listed in full apart."""
+    clock, real_ns or cpu_ns), locks pgalloc's lock counters or null.
+    Failed runs are listed in full apart."""
     rows = []
     for r in runs:
         metrics = {}
@@ -66,7 +67,7 @@ def stored_runs(runs):
             for extra in ("real_ns", "cpu_ns"):
                 if extra in v:
                     metrics[extra] = v[extra]
-        rows.append([r[f] for f in RUN_FIELDS[:-1]] + [metrics])
+        rows.append([r[f] for f in RUN_FIELDS[:-2]] + [metrics, r.get("locks")])
     return {"fields": RUN_FIELDS, "rows": rows}
 
 
@@ -83,7 +84,7 @@ def write_json(path, results):
                     ",\n".join("   " + line(r) for r in v["rows"]) + "\n  ]\n }")
         elif k in ("benchmarks", "failures") and v:
             body = "[\n" + ",\n".join("  " + line(x) for x in v) + "\n ]"
-        elif k in ("medians", "traces") and v:
+        elif k in ("medians", "traces", "syscalls") and v:
             body = "{\n" + ",\n".join(f"  {json.dumps(b)}: {line(x)}" for b, x in v.items()) + "\n }"
         else:
             body = json.dumps(rounded(v), indent=1).replace("\n", "\n ")

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,9 +27,17 @@ LIBRARIES = {
 }
 # Debian packages whose versions results.json records.
 PACKAGES = ["libc6", "libjemalloc2", "libmimalloc2.0", "libtcmalloc-minimal4",
-            "libbenchmark-dev"]
+            "libbenchmark-dev", "lua5.4", "lua5.3", "strace"]
 RESULT_RE = re.compile(r"^RESULT\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)")
 GNU_TIME = "/usr/bin/time"
+# What pgalloc is given for its lock counters (PGALLOC_CONF, joined to the
+# user's): at exit it prints its statistics on stderr, among them, in the
+# block after the "# /proc/vmstat" line, `lock_acquired N`,
+# `lock_contended N`, ... (totals, then per lock class: _zone, _slab).
+STATS_CONF = "stats_print=1"
+VMSTAT_HEADER = "# /proc/vmstat"
+# The system calls --syscalls counts (strace -f -c).
+SYSCALLS = ["futex", "mmap", "munmap", "mremap", "madvise", "brk"]
 
 
 # ----------------------------------------------------------- allocators ----
@@ -126,6 +135,61 @@ def parse_results(stdout):
     return out
 
 
+def parse_locks(stderr):
+    """{counter: value} of the `lock_*` lines in pgalloc's statistics at
+    exit (the block after a "# /proc/vmstat" line, up to the next "#"
+    line), summed over the blocks (one per process that printed one); {}
+    when there is none (another allocator, an older pgalloc, a run that
+    died before exit)."""
+    totals = {}
+    in_block = False
+    for line in stderr.splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            in_block = line == VMSTAT_HEADER
+            continue
+        if not in_block:
+            continue
+        parts = line.split()
+        if len(parts) != 2 or not parts[0].startswith("lock_"):
+            continue
+        try:
+            totals[parts[0]] = totals.get(parts[0], 0) + int(parts[1])
+        except ValueError:
+            continue
+    return totals
+
+
+def without_stats(stderr):
+    """STDERR up to pgalloc's statistics at exit (their first header line,
+    "# /proc/..." or "# /sys/..."): what the program itself said."""
+    m = re.search(r"^# /(proc|sys)/", stderr, re.M)
+    return stderr[:m.start()] if m else stderr
+
+
+def with_conf(env, conf):
+    """ENV with CONF joined to its PGALLOC_CONF (comma-separated)."""
+    env = dict(env)
+    old = env.get("PGALLOC_CONF", "").strip().strip(",")
+    env["PGALLOC_CONF"] = f"{old},{conf}" if old else conf
+    return env
+
+
+def parse_strace(text):
+    """{syscall: calls} from the summary table strace -c writes (columns
+    % time, seconds, usecs/call, calls, [errors,] syscall)."""
+    calls = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 5 or parts[-1] == "total" or parts[0].startswith(("%", "-")):
+            continue
+        try:
+            calls[parts[-1]] = calls.get(parts[-1], 0) + int(parts[3])
+        except ValueError:
+            continue
+    return calls
+
+
 def read_trace(path):
     points = []
     try:
@@ -145,15 +209,18 @@ def read_trace(path):
 
 # ------------------------------------------------------------------ run ----
 
-def run_one(case, alloc, lib, timeout, tmpdir):
+def run_one(case, alloc, lib, timeout, tmpdir, locks=False):
     """Run CASE once under ALLOC. The peak RSS comes from wait4() in GNU
     time, which forks the benchmark: a process's ru_maxrss carries over the
     high-water mark of the process that forked it (Linux copies it at fork
     and keeps it across exec), so a benchmark forked by this Python (some
     15-20 MiB) would report at least Python's size. GNU time is about 1 MiB,
     less than any benchmark. LD_PRELOAD is set by env(1), after time's fork,
-    so that time itself keeps glibc's malloc."""
+    so that time itself keeps glibc's malloc. LOCKS: a pgalloc run prints
+    its statistics at exit, and its lock counters are kept ("locks")."""
     env = clean_env()
+    if locks and alloc == "pgalloc":
+        env = with_conf(env, STATS_CONF)
     argv = list(case.argv)
     trace_file = None
     if case.trace:
@@ -240,15 +307,26 @@ def run_one(case, alloc, lib, timeout, tmpdir):
                     run["metrics"] = res
                 if not run["metrics"]:
                     problem = "no benchmark results in its output"
+            elif case.kind == "program":
+                # A real program: its figure is the wall time; what it
+                # prints (an operation count) comes after.
+                run["metrics"] = {"time": {"value": round(wall, 6), "unit": "s"}}
+                for k, v in parse_results(stdout).items():
+                    if k != "time":
+                        run["metrics"][k] = v
             else:
                 run["metrics"] = parse_results(stdout)
                 if not run["metrics"]:
                     problem = "no RESULT lines in its output"
         except (ValueError, KeyError) as e:
             problem = f"unreadable output: {e}"
+    if locks and alloc == "pgalloc" and not timed_out:
+        counters = parse_locks(stderr)
+        if counters:
+            run["locks"] = counters
     if problem:
         run["error"] = problem
-        run["stderr_tail"] = stderr[-2000:]
+        run["stderr_tail"] = without_stats(stderr)[-2000:]
     if trace_file and not problem:
         points = read_trace(trace_file)
         if points:
@@ -256,13 +334,14 @@ def run_one(case, alloc, lib, timeout, tmpdir):
     return run
 
 
-def run_cases(cases, libs, reps, timeout, verbose=False):
+def run_cases(cases, libs, reps, timeout, verbose=False, locks=False):
     """Every run of CASES under the allocators of LIBS, REPS times:
 
       for rep in reps: for case: for allocator (rotated each rep): run
 
     with a progress line on stderr (a line per run with VERBOSE, and for
-    every failed run). Returns the runs, each with its "rep"."""
+    every failed run); pgalloc's lock counters with LOCKS. Returns the
+    runs, each with its "rep"."""
     total = sum(len([a for a in c.allocators if a in libs]) for c in cases) * reps
     t0 = time.perf_counter()
     runs = []
@@ -281,7 +360,7 @@ def run_cases(cases, libs, reps, timeout, verbose=False):
                 allocs = [a for a in ALLOCATORS if a in libs and a in case.allocators]
                 k = rep % len(allocs)
                 for alloc in allocs[k:] + allocs[:k]:
-                    r = run_one(case, alloc, libs[alloc], timeout, tmpdir)
+                    r = run_one(case, alloc, libs[alloc], timeout, tmpdir, locks=locks)
                     r["rep"] = rep
                     runs.append(r)
                     done += 1
@@ -311,6 +390,56 @@ def run_cases(cases, libs, reps, timeout, verbose=False):
     if tty:
         print(file=sys.stderr)
     return runs
+
+
+def run_syscalls(cases, libs, timeout):
+    """Each case once under each allocator, under
+    `strace -f -c -e trace=futex,mmap,munmap,mremap,madvise,brk` (not timed: strace
+    slows system calls down): {bench: {alloc: {syscall: calls, ...,
+    "operations": the run's count, or None}}}, or {"error": ...} for a run
+    that failed. None when strace is not installed."""
+    strace = shutil.which("strace")
+    if not strace:
+        log("--syscalls: strace is not installed (apt-get install strace): no counts")
+        return None
+    out = {}
+    total = sum(len([a for a in c.allocators if a in libs]) for c in cases)
+    done = 0
+    with tempfile.TemporaryDirectory(prefix="pga-strace-") as tmpdir:
+        for case in cases:
+            for alloc in [a for a in ALLOCATORS if a in libs and a in case.allocators]:
+                lib = libs[alloc]
+                counts_file = os.path.join(tmpdir, "strace.txt")
+                argv = [strace, "-f", "-c", "-o", counts_file,
+                        "-e", "trace=" + ",".join(SYSCALLS)]
+                argv += (["env", f"LD_PRELOAD={lib}"] if lib else []) + list(case.argv)
+                if case.trace:
+                    argv += ["--rss-trace", os.path.join(tmpdir, "rss-trace.txt")]
+                t0 = time.perf_counter()
+                entry = {}
+                try:
+                    p = subprocess.run(argv, capture_output=True, text=True, env=clean_env(),
+                                       stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+                    if p.returncode != 0:
+                        entry["error"] = f"exit status {p.returncode}"
+                    else:
+                        with open(counts_file) as f:
+                            calls = parse_strace(f.read())
+                        entry = {name: calls.get(name, 0) for name in SYSCALLS}
+                        metrics = (parse_results(p.stdout) if case.kind != "gbench" else {})
+                        ops = metrics.get("operations")
+                        entry["operations"] = ops["value"] if ops else None
+                except subprocess.TimeoutExpired:
+                    entry["error"] = f"timed out after {timeout} s"
+                except OSError as e:
+                    entry["error"] = str(e)
+                entry["wall_s"] = round(time.perf_counter() - t0, 3)
+                out.setdefault(case.id, {})[alloc] = entry
+                done += 1
+                log(f"[strace {done}/{total}] {case.id} {alloc}: "
+                    + (entry["error"] if "error" in entry else
+                       ", ".join(f"{k} {entry[k]}" for k in SYSCALLS)))
+    return out
 
 
 # -------------------------------------------------------------- machine ----

@@ -49,7 +49,8 @@ def geomean(values):
 
 def median_runs(runs):
     """{bench: {alloc: {'n', 'failed', 'wall_s', 'maxrss_kib', 'metrics':
-    {metric: {'value', 'unit', 'kind'}}}}}: medians of the successful runs."""
+    {metric: {'value', 'unit', 'kind'}}, ['locks': {counter: value}]}}}:
+    medians of the successful runs."""
     groups = {}
     for r in runs:
         groups.setdefault(r["bench"], {}).setdefault(r["alloc"], []).append(r)
@@ -73,6 +74,14 @@ def median_runs(runs):
                             / statistics.median(v["value"] for v in vs)}
                            if len(vs) > 1 and statistics.median(v["value"] for v in vs) else {})}
                     for k, vs in metrics.items()}
+                # pgalloc's lock counters (runs with --locks): medians of
+                # each, over the runs that reported them.
+                counters = {}
+                for r in ok:
+                    for k, v in (r.get("locks") or {}).items():
+                        counters.setdefault(k, []).append(v)
+                if counters:
+                    m["locks"] = {k: statistics.median(vs) for k, vs in counters.items()}
             else:
                 m["errors"] = sorted({r["error"] for r in rs})
             med[bench][alloc] = m
