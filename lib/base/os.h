@@ -97,6 +97,10 @@ uint64_t pga_os_now_ms(void);
 void pga_os_futex_wait(_Atomic uint32_t *addr, uint32_t val);
 void pga_os_futex_wake(_Atomic uint32_t *addr, int n);
 
+/* Start a detached thread running fn(arg), with every signal blocked (it
+ * must not take a program's signals). Returns false when it cannot. */
+bool pga_os_thread_start(void *(*fn)(void *), void *arg);
+
 /* Yield the CPU (sched_yield). */
 void pga_os_yield(void);
 

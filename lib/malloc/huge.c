@@ -387,14 +387,18 @@ bool pga_huge_free(void *p)
 	return len != 0;
 }
 
-unsigned long pga_huge_shrink(void)
+unsigned long pga_huge_shrink(bool all)
 {
 	struct unmap_list out = {.n = 0};
 	unsigned long pages = 0;
 
 	pthread_mutex_lock(&huge.lock);
-	while (huge.nr_cached)
-		cache_drop(0, &out);
+	if (all) {
+		while (huge.nr_cached)
+			cache_drop(0, &out);
+	} else {
+		cache_expire(pga_os_now_ms(), &out);
+	}
 	pthread_mutex_unlock(&huge.lock);
 	for (unsigned i = 0; i < out.n; i++)
 		pages += out.b[i].len >> PGA_PAGE_SHIFT;

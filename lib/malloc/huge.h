@@ -22,9 +22,10 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero);
  * unmapped) and return true. */
 bool pga_huge_free(void *p);
 
-/* Unmap every block of the huge cache (malloc_trim, direct reclaim): the
- * page client's shrinker. Returns the pages unmapped. */
-unsigned long pga_huge_shrink(void);
+/* Unmap the blocks of the huge cache, every one (all: malloc_trim, direct
+ * reclaim) or those older than decay_ms (background reclaim): the page
+ * client's shrinker. Returns the pages unmapped. */
+unsigned long pga_huge_shrink(bool all);
 
 /* Usable bytes of the huge allocation starting at p, or 0 when p is not
  * one. */

@@ -70,6 +70,9 @@ static struct pga_slab_cpu *malloc_prologue(void)
 		pga_malloc_init();
 		in_init = false;
 	}
+	/* A safe point to start background reclaim: no lock held, nothing
+	 * half done. */
+	pga_kswapd_start();
 	return pga_slab_get();
 }
 

@@ -52,6 +52,7 @@ static inline void add_to_free_list(struct pga_zone *zone, struct pga_page *page
 	pga_page_set_flags(page, PGA_PG_BUDDY);
 	page->order = (uint8_t)order;
 	page->migratetype = (uint8_t)mt;
+	page->age = 0; /* dirty until background reclaim says otherwise */
 	if (tail)
 		pga_list_add_tail(&page->lru, &area->free_list[mt]);
 	else

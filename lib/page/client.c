@@ -91,14 +91,14 @@ void pga_clients_fork_child(void)
 			clients[i]->fork_child();
 }
 
-unsigned long pga_clients_shrink(void)
+unsigned long pga_clients_shrink(bool all)
 {
 	unsigned long pages = 0;
 	int n = count();
 
 	for (int i = 0; i < n; i++)
 		if (clients[i]->shrink)
-			pages += clients[i]->shrink();
+			pages += clients[i]->shrink(all);
 	return pages;
 }
 

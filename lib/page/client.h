@@ -35,9 +35,12 @@ struct pga_page_client {
 	void (*fork_prepare)(void);
 	void (*fork_parent)(void);
 	void (*fork_child)(void);
-	/* Give back free memory the client caches (empty slabs); returns the
-	 * pages freed. Called with no lock of the page allocator held. */
-	unsigned long (*shrink)(void);
+	/* Give back free memory the client caches (empty slabs, cached huge
+	 * blocks); returns the pages freed. all: everything it can (direct
+	 * reclaim, malloc_trim); else only what has stayed unused for
+	 * decay_ms (background reclaim). Called with no lock of the page
+	 * allocator held. */
+	unsigned long (*shrink)(bool all);
 	/* The page allocator has started (called at once when it already
 	 * had), outside every lock. */
 	void (*start)(void);
@@ -59,7 +62,7 @@ const struct pga_page_client *pga_client(int slot);
 void pga_clients_fork_prepare(void);
 void pga_clients_fork_parent(void);
 void pga_clients_fork_child(void);
-unsigned long pga_clients_shrink(void);
+unsigned long pga_clients_shrink(bool all);
 void pga_clients_start(void);
 
 #endif /* PGA_CLIENT_H */

@@ -15,6 +15,7 @@
 
 #include "client.h"
 #include "mmzone.h"
+#include "reclaim.h"
 #include "thread.h"
 
 void pga_fork_prepare(void)
@@ -46,4 +47,5 @@ void pga_fork_child(void)
 	pga_thread_fork_reset();
 	pga_clients_fork_child();
 	pga_thread_fork_reap();
+	pga_kswapd_fork_child();
 }

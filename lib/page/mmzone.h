@@ -118,8 +118,13 @@ struct pga_page {
 	_Atomic(struct pga_slab_cpu *) owner;
 	uint16_t inuse;   /* objects not on freelist or remote */
 	uint16_t objects; /* objects in the slab */
-	uint32_t reserved;
+	/* PG_buddy heads: background reclaim's mark (reclaim.c): 0 when put
+	 * on a free list, the pass that first saw it free, or PGA_AGE_CLEAN
+	 * once its pages went back to the kernel. Under the zone lock. */
+	uint32_t age;
 };
+
+#define PGA_AGE_CLEAN UINT32_MAX
 static_assert(sizeof(struct pga_page) == 64, "a page descriptor fills one cache line");
 
 /* A zone-lock holder reads the flags of neighbouring pages (is the buddy

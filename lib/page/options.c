@@ -61,6 +61,7 @@ enum opt_id {
 	OPT_PCP_HIGH,
 	OPT_ZLC_INTERVAL_MS,
 	OPT_DECAY_MS,
+	OPT_BACKGROUND_RECLAIM,
 	OPT_CPUSET_MEMS,
 	OPT_FAIL_PROBABILITY,
 	OPT_FAIL_INTERVAL,
@@ -81,9 +82,10 @@ struct opt_key {
 	const char *name;
 	opt_parse_fn parse;
 	const char *expect; /* what is allowed, completing "expected ..." */
-	/* For the integer parsers: the bounds, and for a key stored in a long
-	 * field of struct pga_options, its offset and default. */
+	/* For the integer parsers: the bounds. For a key stored in one field
+	 * of struct pga_options: its type, offset and default. */
 	long min, max;
+	enum { OPT_OTHER, OPT_LONG, OPT_BOOL } type;
 	size_t field;
 	long def;
 	/* Keys of another shape set their own default (NULL: zero). */
@@ -183,20 +185,22 @@ static bool parse_cpuset_mems(struct pga_options *o, const struct opt_key *k, co
 	return true;
 }
 
-static bool parse_stats_print(struct pga_options *o, const struct opt_key *k, const char *v,
-                              const char *end)
+/* A yes/no key, stored in the bool field of struct pga_options at
+ * k->field. */
+static bool parse_bool(struct pga_options *o, const struct opt_key *k, const char *v,
+                       const char *end)
 {
 	static const char *const yes[] = {"1", "true", "yes"};
 	static const char *const no[] = {"0", "false", "no"};
+	bool *field = (bool *)((char *)o + k->field);
 
-	(void)k;
 	for (size_t i = 0; i < PGA_ARRAY_SIZE(yes); i++) {
 		if (pga_scan_eq(v, end, yes[i])) {
-			o->stats_print = true;
+			*field = true;
 			return true;
 		}
 		if (pga_scan_eq(v, end, no[i])) {
-			o->stats_print = false;
+			*field = false;
 			return true;
 		}
 	}
@@ -218,8 +222,8 @@ static void reset_cpuset_mems(struct pga_options *o)
 }
 
 /* ------------------------------------------------------------------------
- * The table. Defaults: a long key's .def (PGA_OPT_UNSET: derived at
- * start-up from the machine); another key's .reset; zero otherwise.
+ * The table. Defaults: a long or bool key's .def (PGA_OPT_UNSET: derived
+ * at start-up from the machine); another key's .reset; zero otherwise.
  */
 
 static const struct opt_key keys[OPT_NR] = {
@@ -266,6 +270,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 0..4096 (megabytes per node; 0 disables ZONE_DMA32)",
             .min = 0,
             .max = 4096,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, dma32_mb),
             .def = 64,
         },
@@ -276,6 +281,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 128..1048576",
             .min = 128,
             .max = 1048576,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, min_free_kbytes),
             .def = PGA_OPT_UNSET,
         },
@@ -286,6 +292,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 1..65536",
             .min = 1,
             .max = 65536,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, lowmem_reserve_ratio),
             .def = 256,
         },
@@ -296,6 +303,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "a power of two 4..1024 (megabytes)",
             .min = 4,
             .max = 1024,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, section_mb),
             .def = 16,
         },
@@ -306,6 +314,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 1..4096",
             .min = 1,
             .max = 4096,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, pcp_batch),
             .def = PGA_OPT_UNSET,
         },
@@ -316,6 +325,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 1..65536, not below pcp_batch",
             .min = 1,
             .max = 65536,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, pcp_high),
             .def = PGA_OPT_UNSET,
         },
@@ -326,6 +336,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 1..60000 (milliseconds)",
             .min = 1,
             .max = 60000,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, zlc_interval_ms),
             .def = 1000,
         },
@@ -336,8 +347,18 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 0..600000 (milliseconds; 0 gives freed huge blocks back at once)",
             .min = 0,
             .max = 600000,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, decay_ms),
             .def = 1000,
+        },
+    [OPT_BACKGROUND_RECLAIM] =
+        {
+            .name = "background_reclaim",
+            .parse = parse_bool,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_BOOL,
+            .field = offsetof(struct pga_options, background_reclaim),
+            .def = 1,
         },
     [OPT_CPUSET_MEMS] =
         {
@@ -354,6 +375,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 0..100 (percent)",
             .min = 0,
             .max = 100,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, fail_probability),
             .def = 0,
         },
@@ -364,6 +386,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 1..1000000000",
             .min = 1,
             .max = 1000000000L,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, fail_interval),
             .def = 1,
         },
@@ -374,6 +397,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer -1..1000000000 (-1: no limit)",
             .min = -1,
             .max = 1000000000L,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, fail_times),
             .def = -1,
         },
@@ -384,6 +408,7 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 0..10",
             .min = 0,
             .max = PGA_MAX_ORDER - 1,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, fail_min_order),
             .def = 0,
         },
@@ -394,13 +419,16 @@ static const struct opt_key keys[OPT_NR] = {
             .expect = "an integer 0..1000000000000000000",
             .min = 0,
             .max = 1000000000000000000L,
+            .type = OPT_LONG,
             .field = offsetof(struct pga_options, fail_seed),
             .def = 42,
         },
     [OPT_STATS_PRINT] =
         {
             .name = "stats_print",
-            .parse = parse_stats_print,
+            .parse = parse_bool,
+            .type = OPT_BOOL,
+            .field = offsetof(struct pga_options, stats_print),
             .expect = "0, 1, true, false, yes or no",
         },
 };
@@ -486,9 +514,6 @@ struct parse_state {
 	const char *val_end[OPT_NR];
 };
 
-/* A field offset of 0 means "not a long key": numa_fake, an int, is first. */
-_Static_assert(offsetof(struct pga_options, numa_fake) == 0, "numa_fake opens pga_options");
-
 static void set_defaults(struct pga_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -496,8 +521,10 @@ static void set_defaults(struct pga_options *o)
 		const struct opt_key *k = &keys[i];
 		if (k->reset)
 			k->reset(o);
-		else if (k->field)
+		else if (k->type == OPT_LONG)
 			*long_field(o, k) = k->def;
+		else if (k->type == OPT_BOOL)
+			*(bool *)((char *)o + k->field) = k->def != 0;
 	}
 }
 

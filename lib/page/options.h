@@ -41,8 +41,10 @@ struct pga_options {
 	/* Zonelist cache: how long a zone stays marked full. */
 	long zlc_interval_ms;
 
-	/* Giving memory back: how long freed memory is kept for reuse. */
+	/* Giving memory back: how long freed memory is kept for reuse, and
+	 * whether a background thread returns it (kswapd). */
 	long decay_ms;
+	bool background_reclaim;
 
 	/* Cpuset: nodes allowed (bitmask). all ones when not configured. */
 	bool cpuset_set;

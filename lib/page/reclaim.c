@@ -7,14 +7,16 @@
 #include "buddy.h"
 #include "client.h"
 #include "fmt.h"
-#include "os.h"
 #include "mmzone.h"
+#include "options.h"
+#include "os.h"
+#include "thread.h"
 
 unsigned long pga_direct_reclaim(void)
 {
 	/* Shrinkers first: the slabs they free land on the caller's pcp
 	 * lists, which the drain then empties. */
-	unsigned long pages = pga_clients_shrink();
+	unsigned long pages = pga_clients_shrink(true);
 
 	return pages + pga_drain_all_pages();
 }
@@ -80,4 +82,135 @@ unsigned long pga_shrink_all(void)
 pga_export unsigned long pga_shrink_all_memory(void)
 {
 	return pga_shrink_all();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Background reclaim                                                      */
+
+_Atomic int pga_kswapd_state;
+static _Atomic unsigned long passes;
+
+/* Blocks released per zone lock hold: one, at most 4 MiB of madvise, so
+ * that the lock is held for a bounded time; candidates per walk. */
+#define AGE_BATCH 64
+
+struct candidate {
+	unsigned long pfn;
+	unsigned order;
+};
+
+/*
+ * One walk of a zone's free lists of order >= 2 under the lock: mark the
+ * blocks first seen free in this pass, and collect (up to AGE_BATCH) those
+ * already seen free two passes ago (decay_ms) and not yet given back.
+ */
+static unsigned age_zone_locked(struct pga_zone *zone, uint32_t gen, struct candidate *out)
+{
+	unsigned n = 0;
+
+	for (unsigned o = 2; o < PGA_MAX_ORDER; o++) {
+		for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
+			struct pga_list *pos;
+			pga_list_for_each (pos, &zone->free_area[o].free_list[mt]) {
+				struct pga_page *page = container_of(pos, struct pga_page, lru);
+				if (page->age == PGA_AGE_CLEAN)
+					continue;
+				if (page->age == 0) {
+					page->age = gen;
+					continue;
+				}
+				if (gen - page->age >= 2 && n < AGE_BATCH)
+					out[n++] =
+					    (struct candidate){pga_page_to_pfn(zone, page), o};
+			}
+		}
+	}
+	return n;
+}
+
+/* Give back the candidates' pages, one block per lock hold, each checked
+ * to be the same free block still. Returns the pages released. */
+static unsigned long release_aged(struct pga_zone *zone, const struct candidate *c, unsigned n)
+{
+	unsigned long pages = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct pga_page *page = pga_pfn_to_page(zone, c[i].pfn);
+		pga_lock(&zone->lock);
+		if (pga_page_flags(page) == PGA_PG_BUDDY && page->order == c[i].order &&
+		    page->age != 0 && page->age != PGA_AGE_CLEAN) {
+			pga_os_discard(pga_pfn_to_addr(zone, c[i].pfn),
+			               PGA_PAGE_SIZE << c[i].order);
+			page->age = PGA_AGE_CLEAN;
+			pages += 1UL << c[i].order;
+		}
+		pga_unlock(&zone->lock);
+	}
+	return pages;
+}
+
+static void kswapd_pass(uint32_t gen)
+{
+	struct candidate c[AGE_BATCH];
+
+	pga_clients_shrink(false);
+	pga_drain_all_pages();
+	for (int id = 0; id < pga_mem.nr_zones; id++) {
+		struct pga_zone *zone = pga_mem.zones[id];
+		if (pga_zone_free_pages(zone) <= zone->watermark[PGA_WMARK_HIGH])
+			continue;
+		unsigned n;
+		do {
+			pga_lock(&zone->lock);
+			n = age_zone_locked(zone, gen, c);
+			pga_unlock(&zone->lock);
+		} while (n && release_aged(zone, c, n) && n == AGE_BATCH);
+	}
+	atomic_fetch_add_explicit(&passes, 1, memory_order_relaxed);
+}
+
+static void *kswapd(void *arg)
+{
+	(void)arg;
+	/* No caches of its own: what it frees goes straight to the buddy
+	 * lists, and it never counts among the threads with state. */
+	pga_current = &pga_thread_dead;
+	unsigned interval_us = (unsigned)pga_opts.decay_ms * 1000u / 2u;
+
+	/* Generations start at 1: 0 marks a block not seen yet. */
+	for (uint32_t gen = 1;; gen = gen + 1 ? gen + 1 : 1) {
+		pga_os_sleep_us(interval_us);
+		kswapd_pass(gen);
+	}
+	return NULL;
+}
+
+void pga_kswapd_start_slow(void)
+{
+	int expected = 0;
+
+	if (!atomic_load_explicit(&pga_initialized, memory_order_acquire))
+		return;
+	if (!atomic_compare_exchange_strong(&pga_kswapd_state, &expected, 1))
+		return;
+	if (!pga_opts.background_reclaim || pga_opts.decay_ms == 0)
+		return;
+	if (!pga_os_thread_start(kswapd, NULL))
+		pga_log("could not start the background reclaim thread; memory goes back "
+		        "only through malloc_trim",
+		        NULL, NULL);
+}
+
+void pga_kswapd_fork_child(void)
+{
+	/* Off for good: a child of a multi-threaded fork may only call
+	 * async-signal-safe functions until it execs, and pthread_create is
+	 * not one (jemalloc turns its background threads off in a child
+	 * too). The child gives memory back through malloc_trim. */
+	atomic_store_explicit(&pga_kswapd_state, 2, memory_order_relaxed);
+}
+
+unsigned long pga_kswapd_passes(void)
+{
+	return atomic_load_explicit(&passes, memory_order_relaxed);
 }
