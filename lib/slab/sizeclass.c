@@ -22,7 +22,9 @@ static uint8_t slab_order(uint32_t size)
 {
 	for (uint8_t order = 0;; order++) {
 		uint32_t bytes = (uint32_t)PGA_PAGE_SIZE << order;
-		if (bytes / size >= 8 && bytes % size <= bytes / 8)
+		if (bytes / size >= 8 &&
+		    (bytes / size >= PGA_SLAB_MIN_OBJECTS || bytes >= PGA_SLAB_MIN_BYTES) &&
+		    bytes % size <= bytes / 8)
 			return order;
 	}
 }
