@@ -20,16 +20,18 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "check.h"
+#include "child.h"
 #include "compiler.h"
-#include "malloc_testutil.h"
+#include "pattern.h"
 #include "pgalloc.h"
+#include "sanitizer.h"
 #include "sizeclass.h"
 #include "slab.h"
-#include "testutil.h"
+#include "statm.h"
 #include "thread.h"
-
-#define KIB ((size_t)1 << 10)
-#define MIB ((size_t)1 << 20)
+#include "units.h"
+#include "zones.h"
 
 #define THREADS    (T_TSAN ? 1000 : 10000)
 #define CONCURRENT 16
@@ -118,16 +120,16 @@ static unsigned long pages_in_use(void)
 /*
  * The most the slab caches may keep when every object is free, with one
  * thread (main) alive: per class and node, the thread's cpu slab and
- * PGA_SLAB_CPU_PARTIAL frozen slabs, and PGA_SLAB_MIN_PARTIAL empty slabs
- * on the node list, plus one that a free by a thread without caches can
- * leave there beyond it.
+ * PGA_SLAB_CPU_EMPTY empty frozen slabs, and PGA_SLAB_MIN_PARTIAL empty
+ * slabs on the node list, plus one that a free by a thread without caches
+ * can leave there beyond it.
  */
 static unsigned long cache_bound_pages(void)
 {
 	unsigned long pages = 0;
 
 	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
-		pages += (1UL + PGA_SLAB_CPU_PARTIAL + PGA_SLAB_MIN_PARTIAL + 1)
+		pages += (1UL + PGA_SLAB_CPU_EMPTY + PGA_SLAB_MIN_PARTIAL + 1)
 		         << pga_size_classes[cls].order;
 	return pages * (unsigned long)pga_num_nodes();
 }
@@ -207,7 +209,7 @@ static void case_churn(void)
 	 */
 	if (!T_ASAN && !T_TSAN)
 		CHECK(rss_end < rss_early + 64 * MIB);
-	t_zones_all_free("churn");
+	t_check_all_free("churn", (struct t_all_free){.trim = pga_malloc_trim});
 	printf("churn: rss after trim: %zu KiB\n", t_rss_bytes() >> 10);
 }
 
@@ -299,7 +301,7 @@ static void case_tls_dtor(void)
 	 * more). */
 	CHECK_EQ(atomic_load(&dtor_runs), 20 * 2 * 2);
 	CHECK_EQ(atomic_load(&dtor_bad), 0);
-	t_zones_all_free("tls destructors");
+	t_check_all_free("tls destructors", (struct t_all_free){.trim = pga_malloc_trim});
 }
 
 int main(void)

@@ -11,18 +11,18 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
-#include <sys/resource.h>
 
+#include "check.h"
+#include "child.h"
 #include "compiler.h"
 #include "malloc_layer.h"
-#include "malloc_testutil.h"
+#include "park.h"
+#include "pattern.h"
 #include "pgalloc.h"
-#include "testutil.h"
-
-#define KIB ((size_t)1 << 10)
-#define MIB ((size_t)1 << 20)
+#include "sanitizer.h"
+#include "units.h"
+#include "zones.h"
 
 #define BUSY_THREADS 4
 #define FORKS        (T_TSAN ? 20 : 50)
@@ -136,26 +136,46 @@ static int child_work(unsigned long long seed)
 	return bad;
 }
 
-/* In the child: the objects the parent's threads left in the shared slots
- * are the child's now (its copy of them); free them too. Then nothing of
- * pgalloc's may be left in use. */
-static int child_main(bool fork_again, unsigned long long seed)
-{
-	int bad = child_work(seed);
+/* The forked children run with the parent's environment, leave no core
+ * file if they crash, and are killed if they hang (a fork handler that
+ * never returns), so that a hang is a failure with a name. */
+static const struct t_child_opts forked = {.inherit_conf = true, .no_core = true, .timeout_s = 60};
 
-	if (fork_again) {
-		fflush(NULL);
-		pid_t pid = fork();
-		if (pid == 0)
-			_exit(child_work(seed + 1) ? 1 : 0);
-		int status = 0;
-		if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "grandchild failed (status %#x)\n", status);
+/* Free the objects the parent's threads left in the shared slots: in a
+ * child they are the child's now (its copy of them). */
+static void free_shared(void)
+{
+	for (size_t s = 0; s < SHARED; s++)
+		pga_free(atomic_exchange(&shared[s], NULL));
+}
+
+/* What a child works with: set before the fork, read by the child. */
+static unsigned long long g_seed;
+static bool g_fork_again;
+
+static void grandchild(void)
+{
+	CHECK_EQ(child_work(g_seed + 1), 0);
+}
+
+/* A child of case_fork: the work, a child of its own now and then, and
+ * nothing of pgalloc's left in use. */
+static void busy_child(void)
+{
+	int bad = child_work(g_seed);
+
+	if (g_fork_again) {
+		struct t_child r;
+		if (!t_child_run(grandchild, forked, &r)) {
+			fprintf(stderr, "grandchild failed (%s)\n", r.how);
 			bad++;
 		}
+		t_child_release(&r);
 	}
-	return bad;
+	/* Everything the child allocated is back, and the caches of the
+	 * threads it lost were taken over. */
+	free_shared();
+	CHECK_EQ(bad, 0);
 }
 
 static void case_fork(void)
@@ -167,42 +187,29 @@ static void case_fork(void)
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_create(&th[i], NULL, busy_thread, (void *)(uintptr_t)(i + 1)) == 0);
 	for (int f = 0; f < FORKS; f++) {
+		struct t_child r;
+
 		/* Let the threads get going between forks. */
 		long start = atomic_load(&busy_ops);
 		while (atomic_load(&busy_ops) < start + 200)
 			sched_yield();
-		fflush(NULL);
-		pid_t pid = fork();
-		REQUIRE(pid >= 0);
-		if (pid == 0) {
-			struct rlimit no_core = {0, 0};
-			setrlimit(RLIMIT_CORE, &no_core);
-			int bad = child_main(f % 5 == 0, (unsigned long long)f);
-			/* Everything the child allocated is back, and the
-			 * caches of the threads it lost were taken over. */
-			for (size_t s = 0; s < SHARED; s++)
-				pga_free(atomic_exchange(&shared[s], NULL));
-			_exit(bad ? 1 : 0);
-		}
-		int status = 0;
-		REQUIRE(waitpid(pid, &status, 0) == pid);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		g_seed = (unsigned long long)f;
+		g_fork_again = f % 5 == 0;
+		if (!t_child_run(busy_child, forked, &r)) {
 			failed++;
-			fprintf(stderr, "fork %d: child failed (status %#x%s%s)\n", f, status,
-			        WIFSIGNALED(status) ? ", signal " : "",
-			        WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "");
+			fprintf(stderr, "fork %d: child failed (%s)\n", f, r.how);
 		}
+		t_child_release(&r);
 	}
 	atomic_store(&stop, true);
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_join(th[i], NULL) == 0);
-	for (size_t s = 0; s < SHARED; s++)
-		pga_free(atomic_exchange(&shared[s], NULL));
+	free_shared();
 	printf("fork: %d forks, %ld operations in the busy threads\n", FORKS,
 	       atomic_load(&busy_ops));
 	CHECK_EQ(failed, 0);
 	CHECK_EQ(atomic_load(&busy_bad), 0);
-	t_zones_all_free("parent after forks");
+	t_check_all_free("parent after forks", (struct t_all_free){.trim = pga_malloc_trim});
 }
 
 /*
@@ -212,12 +219,7 @@ static void case_fork(void)
  * their caches over, so that once the child has freed all it can see,
  * every zone is all free again.
  */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int idle;     /* threads done with their work */
-	bool release; /* they may exit */
-} park = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
+static struct t_park park = T_PARK_INITIALIZER;
 
 static void *idle_thread(void *arg)
 {
@@ -234,13 +236,15 @@ static void *idle_thread(void *arg)
 			pga_free(held[i]);
 		}
 	}
-	pthread_mutex_lock(&park.lock);
-	park.idle++;
-	pthread_cond_broadcast(&park.cond);
-	while (!park.release)
-		pthread_cond_wait(&park.cond, &park.lock);
-	pthread_mutex_unlock(&park.lock);
+	t_park(&park);
 	return NULL;
+}
+
+static void idle_child(void)
+{
+	CHECK_EQ(child_work(3), 0);
+	free_shared();
+	t_check_all_free("child of idle threads", (struct t_all_free){.trim = pga_malloc_trim});
 }
 
 static void fork_idle_threads(bool main_allocates)
@@ -253,34 +257,17 @@ static void fork_idle_threads(bool main_allocates)
 		pga_free(pga_malloc(1));
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_create(&th[i], NULL, idle_thread, (void *)(uintptr_t)(i + 1)) == 0);
-	pthread_mutex_lock(&park.lock);
-	while (park.idle < BUSY_THREADS)
-		pthread_cond_wait(&park.cond, &park.lock);
-	pthread_mutex_unlock(&park.lock);
+	t_park_wait(&park, BUSY_THREADS);
 
-	fflush(NULL);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		int bad = child_work(3);
-		for (size_t s = 0; s < SHARED; s++)
-			pga_free(atomic_exchange(&shared[s], NULL));
-		bad += !t_zones_all_free("child of idle threads");
-		_exit(bad ? 1 : 0);
-	}
-	int status = 0;
-	REQUIRE(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	struct t_child r;
+	CHECK(t_child_run(idle_child, forked, &r));
+	t_child_release(&r);
 
-	pthread_mutex_lock(&park.lock);
-	park.release = true;
-	pthread_cond_broadcast(&park.cond);
-	pthread_mutex_unlock(&park.lock);
+	t_park_release(&park);
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_join(th[i], NULL) == 0);
-	for (size_t s = 0; s < SHARED; s++)
-		pga_free(atomic_exchange(&shared[s], NULL));
-	t_zones_all_free("parent of idle threads");
+	free_shared();
+	t_check_all_free("parent of idle threads", (struct t_all_free){.trim = pga_malloc_trim});
 }
 
 static void case_fork_idle_threads(void)
@@ -296,6 +283,16 @@ static void case_fork_idle_threads_fresh(void)
 
 /* A child forked while no other thread exists, after threads came and went:
  * it must reach zero in the zones once it has freed all it had. */
+static void *g_keep; /* allocated before the fork, freed on both sides */
+
+static void quiet_child(void)
+{
+	CHECK_EQ(child_work(7), 0);
+	pga_free(g_keep);
+	free_shared();
+	t_check_all_free("quiet child", (struct t_all_free){.trim = pga_malloc_trim});
+}
+
 static void case_fork_quiet(void)
 {
 	pthread_t th[BUSY_THREADS];
@@ -308,25 +305,13 @@ static void case_fork_quiet(void)
 	atomic_store(&stop, true);
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_join(th[i], NULL) == 0);
-	void *keep = pga_malloc(100);
-	fflush(NULL);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		int bad = child_work(7);
-		pga_free(keep);
-		for (size_t s = 0; s < SHARED; s++)
-			pga_free(atomic_exchange(&shared[s], NULL));
-		bad += !t_zones_all_free("quiet child");
-		_exit(bad ? 1 : 0);
-	}
-	int status = 0;
-	REQUIRE(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	pga_free(keep);
-	for (size_t s = 0; s < SHARED; s++)
-		pga_free(atomic_exchange(&shared[s], NULL));
-	t_zones_all_free("quiet parent");
+	g_keep = pga_malloc(100);
+	struct t_child r;
+	CHECK(t_child_run(quiet_child, forked, &r));
+	t_child_release(&r);
+	pga_free(g_keep);
+	free_shared();
+	t_check_all_free("quiet parent", (struct t_all_free){.trim = pga_malloc_trim});
 }
 
 int main(void)

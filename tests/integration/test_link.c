@@ -1,32 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_link.c - use pgalloc the way a program does: only <pgalloc.h>, linked
- * against libpgalloc.so. Allocate and free every order through the public
- * API, check the natural alignment, write every byte, ask for the node.
+ * test_link.c - use pgalloc the way a program does: of pgalloc's headers
+ * only <pgalloc.h>, linked against libpgalloc.so (the build gives this
+ * program the public include directory and the tests' own check.h, nothing
+ * of lib/). Allocate and free every order through the public API, check the
+ * natural alignment, write every byte, ask for the node.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "pgalloc.h"
+#include <pgalloc.h>
 
-static int failures;
-
-#define EXPECT(cond)                                                                               \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #cond);         \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 int main(void)
 {
 	void *blocks[PGA_MAX_ORDER][2];
 	int nodes = pga_num_nodes();
 
-	EXPECT(nodes >= 1 && nodes <= PGA_MAX_NUMNODES);
+	CHECK(nodes >= 1 && nodes <= PGA_MAX_NUMNODES);
 	for (unsigned order = 0; order < PGA_MAX_ORDER; order++) {
 		size_t size = PGA_PAGE_SIZE << order;
 
@@ -34,17 +28,17 @@ int main(void)
 			unsigned char *p = pga_alloc_pages(i ? PGA_GFP_MOVABLE : 0, order);
 
 			blocks[order][i] = p;
-			EXPECT(p != NULL);
+			CHECK(p != NULL);
 			if (!p)
 				continue;
-			EXPECT((uintptr_t)p % size == 0);
+			CHECK((uintptr_t)p % size == 0);
 			memset(p, 0xa5 ^ (int)order, size);
-			EXPECT(p[0] == (0xa5 ^ order) && p[size - 1] == (0xa5 ^ order));
+			CHECK(p[0] == (0xa5 ^ order) && p[size - 1] == (0xa5 ^ order));
 			int nid = pga_page_node(p);
-			EXPECT(nid >= 0 && nid < nodes);
-			EXPECT(pga_page_node(p + size - 1) == nid);
+			CHECK(nid >= 0 && nid < nodes);
+			CHECK(pga_page_node(p + size - 1) == nid);
 			int zone = pga_page_zone(p);
-			EXPECT(zone == PGA_ZONE_NORMAL || zone == PGA_ZONE_DMA32);
+			CHECK(zone == PGA_ZONE_NORMAL || zone == PGA_ZONE_DMA32);
 		}
 	}
 	/* The contents survive the other allocations: no block overlaps. */
@@ -58,7 +52,7 @@ int main(void)
 				continue;
 			for (size_t b = 0; b < size; b += 509)
 				if (p[b] != (0xa5 ^ order)) {
-					EXPECT(p[b] == (0xa5 ^ order));
+					CHECK(p[b] == (0xa5 ^ order));
 					break;
 				}
 			pga_free_pages(p, order);
@@ -66,23 +60,22 @@ int main(void)
 	}
 
 	int local = 0;
-	EXPECT(pga_page_node(&local) == -1);
+	CHECK(pga_page_node(&local) == -1);
 	errno = 0;
-	EXPECT(pga_alloc_pages(0, PGA_MAX_ORDER) == NULL && errno == EINVAL);
+	CHECK(pga_alloc_pages(0, PGA_MAX_ORDER) == NULL && errno == EINVAL);
 
 	void *exact = pga_alloc_pages_exact(5 * PGA_PAGE_SIZE, PGA_GFP_ZERO);
-	EXPECT(exact != NULL);
+	CHECK(exact != NULL);
 	if (exact) {
-		EXPECT((uintptr_t)exact % PGA_PAGE_SIZE == 0);
-		EXPECT(((unsigned char *)exact)[5 * PGA_PAGE_SIZE - 1] == 0);
+		CHECK((uintptr_t)exact % PGA_PAGE_SIZE == 0);
+		CHECK(((unsigned char *)exact)[5 * PGA_PAGE_SIZE - 1] == 0);
 		memset(exact, 1, 5 * PGA_PAGE_SIZE);
 		pga_free_pages_exact(exact, 5 * PGA_PAGE_SIZE);
 	}
 
 	struct pga_zone_stats st;
-	EXPECT(pga_zone_stats(0, PGA_ZONE_NORMAL, &st) == 0 && st.managed > 0);
-	EXPECT(pga_stats_print(-1, 0) == -1);
+	CHECK(pga_zone_stats(0, PGA_ZONE_NORMAL, &st) == 0 && st.managed > 0);
+	CHECK(pga_stats_print(-1, 0) == -1);
 
-	printf("link: %s\n", failures ? "FAILED" : "ok");
-	return failures ? 1 : 0;
+	return t_done("link");
 }

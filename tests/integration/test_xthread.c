@@ -27,13 +27,14 @@
 #include <sched.h>
 #include <stdatomic.h>
 
+#include "check.h"
+#include "child.h"
 #include "compiler.h"
-#include "malloc_testutil.h"
+#include "pattern.h"
 #include "pgalloc.h"
-#include "testutil.h"
-
-#define KIB ((size_t)1 << 10)
-#define MIB ((size_t)1 << 20)
+#include "sanitizer.h"
+#include "units.h"
+#include "zones.h"
 
 /* ThreadSanitizer slows every access down many times: fewer objects. */
 #define PIPE_OBJECTS (T_TSAN ? 200000L : 1000000L)
@@ -140,7 +141,7 @@ static void case_pipe(void)
 	CHECK_EQ(pipe_.bad_seq, 0);
 	CHECK_EQ(pipe_.bad_usable, 0);
 	CHECK_EQ(pipe_.bad_pattern, 0);
-	t_zones_all_free("pipe");
+	t_check_all_free("pipe", (struct t_all_free){.trim = pga_malloc_trim});
 }
 
 /* ------------------------------------------------------------------ */
@@ -288,7 +289,7 @@ static void run_exchange(bool trim_meanwhile)
 	struct pga_mallinfo mi;
 	pga_mallinfo(&mi);
 	CHECK_EQ(mi.hblks, 0);
-	t_zones_all_free("exchange");
+	t_check_all_free("exchange", (struct t_all_free){.trim = pga_malloc_trim});
 }
 
 static void case_exchange(void)

@@ -16,15 +16,14 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
-#include <sys/resource.h>
 
+#include "check.h"
+#include "child.h"
 #include "malloc_layer.h"
 #include "mmzone.h"
+#include "park.h"
 #include "pgalloc.h"
-#include "testutil.h"
-
-#define KIB ((size_t)1 << 10)
-#define MIB ((size_t)1 << 20)
+#include "units.h"
 
 /* What a case reports: the address the message must name, and a phrase
  * it must contain (NULL: any "pgalloc: " message). */
@@ -33,15 +32,22 @@ struct expect {
 	const char *phrase;
 };
 
-/* The child writes the expectation to this pipe before the bad call. */
-static int expect_fd = -1;
-
+/* In the child: announce the expectation, before the bad call. */
 static void expect(const void *addr, const char *phrase)
 {
 	struct expect e = {(uintptr_t)addr, phrase};
 
-	if (write(expect_fd, &e, sizeof(e)) != (ssize_t)sizeof(e))
+	if (!t_child_send(&e, sizeof(e)))
 		_exit(3);
+}
+
+static void (*g_case)(void);
+
+/* The child: the case, and a line that says it survived the bad call. */
+static void run_case(void)
+{
+	g_case();
+	fprintf(stderr, "(returned)\n");
 }
 
 /*
@@ -51,64 +57,39 @@ static void expect(const void *addr, const char *phrase)
  */
 static void expect_abort(const char *name, void (*fn)(void))
 {
-	int err[2], ex[2];
-
-	REQUIRE(pipe(err) == 0 && pipe(ex) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		struct rlimit no_core = {0, 0};
-		setrlimit(RLIMIT_CORE, &no_core);
-		close(err[0]);
-		close(ex[0]);
-		dup2(err[1], 2);
-		expect_fd = ex[1];
-		fn();
-		/* Still alive: the bad call went unnoticed. */
-		fprintf(stderr, "(returned)\n");
-		fflush(NULL);
-		_exit(0);
-	}
-	close(err[1]);
-	close(ex[1]);
-
-	char out[4096];
-	size_t len = 0;
-	ssize_t n;
-	while ((n = read(err[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = 0;
-	close(err[0]);
-
+	struct t_child r;
 	struct expect e = {0, NULL};
-	bool have = read(ex[0], &e, sizeof(e)) == (ssize_t)sizeof(e);
-	close(ex[0]);
 
-	int status = 0;
-	REQUIRE(waitpid(pid, &status, 0) == pid);
+	g_case = fn;
+	t_child_run(
+	    run_case,
+	    (struct t_child_opts){.inherit_conf = true, .capture_err = true, .no_core = true}, &r);
+	bool have = r.data_len >= sizeof(e);
+	if (have)
+		memcpy(&e, r.data, sizeof(e));
 
 	char hex[32];
 	snprintf(hex, sizeof(hex), "0x%lx", (unsigned long)e.addr);
-	bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
-	bool named = have && strstr(out, "pgalloc: ") && strstr(out, hex);
-	bool phrase = !e.phrase || strstr(out, e.phrase);
+	bool aborted = t_child_killed_by(&r, SIGABRT);
+	bool named = have && strstr(r.err, "pgalloc: ") && strstr(r.err, hex);
+	bool phrase = !e.phrase || strstr(r.err, e.phrase);
 
 	t_checks++;
 	if (!aborted || !named || !phrase) {
 		t_failures++;
 		fprintf(stderr,
-		        "case %s: want SIGABRT and a message naming %s%s%s%s; got status %#x, "
+		        "case %s: want SIGABRT and a message naming %s%s%s%s; got %s, "
 		        "stderr:\n%s\n",
 		        name, hex, e.phrase ? " and '" : "", e.phrase ? e.phrase : "",
-		        e.phrase ? "'" : "", status, out);
+		        e.phrase ? "'" : "", r.how, r.err);
 	} else {
 		/* The first line, to show what users see. */
-		char *nl = strchr(out, '\n');
+		char *nl = strchr(r.err, '\n');
 		if (nl)
 			*nl = 0;
-		printf("%-24s %s\n", name, out);
+		printf("%-24s %s\n", name, r.err);
 	}
+	t_child_release(&r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -140,10 +121,7 @@ static void double_free_small_partial(void)
 struct owner_arg {
 	size_t size;
 	void *obj;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool ready;   /* obj allocated */
-	bool release; /* the owner may exit */
+	struct t_park park; /* parked: obj allocated; released: it may exit */
 };
 
 static void *owner_thread(void *arg)
@@ -151,12 +129,7 @@ static void *owner_thread(void *arg)
 	struct owner_arg *a = arg;
 
 	a->obj = pga_malloc(a->size);
-	pthread_mutex_lock(&a->lock);
-	a->ready = true;
-	pthread_cond_broadcast(&a->cond);
-	while (!a->release)
-		pthread_cond_wait(&a->cond, &a->lock);
-	pthread_mutex_unlock(&a->lock);
+	t_park(&a->park);
 	return NULL;
 }
 
@@ -164,15 +137,11 @@ static void *owner_thread(void *arg)
  * slab's remote stack. */
 static void double_free_remote(void)
 {
-	static struct owner_arg a = {
-	    .size = 64, .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	static struct owner_arg a = {.size = 64, .park = T_PARK_INITIALIZER};
 	pthread_t th;
 
 	REQUIRE(pthread_create(&th, NULL, owner_thread, &a) == 0);
-	pthread_mutex_lock(&a.lock);
-	while (!a.ready)
-		pthread_cond_wait(&a.cond, &a.lock);
-	pthread_mutex_unlock(&a.lock);
+	t_park_wait(&a.park, 1);
 	expect(a.obj, "double free");
 	pga_free(a.obj);
 	pga_free(a.obj);
@@ -181,11 +150,10 @@ static void double_free_remote(void)
 /* The owner has exited: its slabs are unfrozen, frees take the node lock. */
 static void double_free_orphan(void)
 {
-	static struct owner_arg a = {.size = 64,
-	                             .release = true,
-	                             .lock = PTHREAD_MUTEX_INITIALIZER,
-	                             .cond = PTHREAD_COND_INITIALIZER};
+	static struct owner_arg a = {.size = 64, .park = T_PARK_INITIALIZER};
 	pthread_t th;
+
+	t_park_release(&a.park);
 
 	REQUIRE(pthread_create(&th, NULL, owner_thread, &a) == 0);
 	REQUIRE(pthread_join(th, NULL) == 0);

@@ -14,9 +14,12 @@
 #include <string.h>
 
 #include "buddy.h"
+#include "check.h"
+#include "child.h"
 #include "mmzone.h"
 #include "pgalloc.h"
-#include "testutil.h"
+#include "rand.h"
+#include "zones.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -28,12 +31,12 @@ struct zone_snap {
 
 static void snap_zone(struct pga_zone *zone, struct zone_snap *s)
 {
-	pthread_mutex_lock(&zone->lock);
+	pga_lock(&zone->lock);
 	for (unsigned o = 0; o < PGA_MAX_ORDER; o++)
 		s->nr_free[o] = zone->free_area[o].nr_free;
 	s->free_pages = pga_zone_free_pages(zone);
 	s->managed = atomic_load(&zone->managed_pages);
-	pthread_mutex_unlock(&zone->lock);
+	pga_unlock(&zone->lock);
 }
 
 static void snap_all(struct zone_snap *s)
@@ -48,29 +51,6 @@ static bool managed_changed(const struct zone_snap *a, const struct zone_snap *b
 		if (a[i].managed != b[i].managed)
 			return true;
 	return false;
-}
-
-/* Run the O(n) validator on every zone; returns the number of failures. */
-static int check_all_zones(const char *where)
-{
-	int bad = 0;
-
-	for (int i = 0; i < pga_mem.nr_zones; i++) {
-		struct pga_zone *zone = pga_mem.zones[i];
-		char why[256] = "";
-		bool ok;
-
-		pthread_mutex_lock(&zone->lock);
-		ok = pga_zone_check_locked(zone, why, sizeof(why));
-		pthread_mutex_unlock(&zone->lock);
-		CHECK(ok);
-		if (!ok) {
-			fprintf(stderr, "  validator (%s), node %d zone %s: %s\n", where,
-			        zone->node, zone->name, why);
-			bad++;
-		}
-	}
-	return bad;
 }
 
 /* Free + pcp pages of every zone, from the public statistics. */
@@ -126,9 +106,9 @@ static void case_split_merge(void)
 			CHECK_EQ(mid_snap[zone->id].free_pages,
 			         before[zone->id].free_pages - PGA_MAX_ORDER_PAGES);
 		}
-		check_all_zones("order-10 block allocated");
+		t_zones_valid("order-10 block allocated");
 		pga_free_pages(big, PGA_MAX_ORDER - 1);
-		check_all_zones("order-10 block freed");
+		t_zones_valid("order-10 block freed");
 
 		/* Split it (and more) into order-0..3 blocks of all types. */
 		for (int i = 0; i < NR_SMALL; i++) {
@@ -143,7 +123,7 @@ static void case_split_merge(void)
 				mid[o - 1][i] = pga_alloc_pages(gfp, (unsigned)o);
 				CHECK(mid[o - 1][i] != NULL);
 			}
-		check_all_zones("split into small blocks");
+		t_zones_valid("split into small blocks");
 
 		/* Free in an order that is neither LIFO nor FIFO. */
 		for (int i = 0; i < NR_SMALL; i += 2)
@@ -155,7 +135,7 @@ static void case_split_merge(void)
 		for (int i = NR_SMALL - 1; i > 0; i -= 2)
 			pga_free_pages(small[i], 0);
 		pga_drain_all_pages();
-		check_all_zones("everything freed and drained");
+		t_zones_valid("everything freed and drained");
 		snap_all(after);
 		if (managed_changed(before, after)) {
 			printf("zone grew during attempt %d; again\n", attempt);
@@ -338,7 +318,7 @@ static void case_torture(void)
 		if ((op + 1) % T_CHECK_N == 0) {
 			if ((op + 1) % (5 * T_CHECK_N) == 0)
 				pga_drain_all_pages();
-			if (check_all_zones("torture"))
+			if (t_zones_valid("torture"))
 				break;
 		}
 	}
@@ -358,18 +338,9 @@ static void case_torture(void)
 	}
 	CHECK_EQ(corrupt, 0);
 	CHECK_EQ(overlaps, 0);
-	pga_drain_all_pages();
-	check_all_zones("torture end");
 	/* Everything came back: every onlined page is on a free list. */
-	for (int i = 0; i < pga_mem.nr_zones; i++) {
-		struct pga_zone *zone = pga_mem.zones[i];
-		struct pga_zone_stats st;
-
-		CHECK_EQ(pga_zone_free_pages(zone), atomic_load(&zone->managed_pages));
-		REQUIRE(pga_zone_stats(zone->node, (int)zone->idx, &st) == 0);
-		CHECK_EQ(st.free, st.managed);
-		CHECK_EQ(st.pcp, 0);
-	}
+	t_check_all_free("torture end",
+	                 (struct t_all_free){.drain = true, .stats = true, .validate = true});
 	for (int a = 0; a < PGA_NR_ZONES; a++)
 		free(shadow_bits[a]);
 }
@@ -431,7 +402,7 @@ static void case_migratetype(void)
 	for (int i = 0; i < pga_mem.nr_zones; i++) {
 		struct pga_zone *zone = pga_mem.zones[i];
 
-		pthread_mutex_lock(&zone->lock);
+		pga_lock(&zone->lock);
 		for (unsigned long pfn = zone->zone_start_pfn; pfn < zone->online_end_pfn;
 		     pfn += PGA_PAGEBLOCK_PAGES) {
 			int mt = pga_pageblock_migratetype(zone, pfn);
@@ -439,22 +410,18 @@ static void case_migratetype(void)
 			if (mt >= 0 && mt < PGA_MIGRATE_TYPES)
 				nblocks[mt]++;
 		}
-		pthread_mutex_unlock(&zone->lock);
+		pga_unlock(&zone->lock);
 	}
 	for (int t = 0; t < 3; t++)
 		CHECK(nblocks[t] > 0);
-	check_all_zones("migratetype allocations");
+	t_zones_valid("migratetype allocations");
 
 	for (int t = 0; t < 3; t++)
 		for (int o = 0; o < 4; o++)
 			for (int i = 0; i < MT_ALLOCS; i++)
 				if (blocks[t][o][i])
 					pga_free_pages(blocks[t][o][i], orders[o]);
-	pga_drain_all_pages();
-	check_all_zones("migratetype freed");
-	for (int i = 0; i < pga_mem.nr_zones; i++)
-		CHECK_EQ(pga_zone_free_pages(pga_mem.zones[i]),
-		         atomic_load(&pga_mem.zones[i]->managed_pages));
+	t_check_all_free("migratetype freed", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* ---- alloc_pages_exact ------------------------------------------------- */
@@ -566,11 +533,7 @@ static void case_exact(void)
 		CHECK(p[0] == (unsigned char)j && p[sz - 1] == (unsigned char)j);
 		pga_free_pages_exact(p, sz);
 	}
-	pga_drain_all_pages();
-	check_all_zones("exact runs freed");
-	for (int i = 0; i < pga_mem.nr_zones; i++)
-		CHECK_EQ(pga_zone_free_pages(pga_mem.zones[i]),
-		         atomic_load(&pga_mem.zones[i]->managed_pages));
+	t_check_all_free("exact runs freed", (struct t_all_free){.drain = true, .validate = true});
 }
 
 int main(void)

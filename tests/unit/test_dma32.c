@@ -8,11 +8,12 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 
-#include "buddy.h"
+#include "check.h"
+#include "child.h"
 #include "mmzone.h"
+#include "pages.h"
 #include "pgalloc.h"
-#include "page_testutil.h"
-#include "testutil.h"
+#include "zones.h"
 
 #define FOUR_GIB ((uint64_t)1 << 32)
 #define NOWARN   PGA_GFP_NOWARN
@@ -97,7 +98,7 @@ static void case_placement(void)
 	CHECK_EQ(pga_page_zone(p), PGA_ZONE_NORMAL);
 	pga_free_pages(p, 0);
 
-	check_all_free("placement");
+	t_check_all_free("placement", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /*
@@ -184,7 +185,7 @@ static void case_lowmem_reserve(void)
 
 	pages_free(&dma);
 	pages_free(&normal);
-	check_all_free("lowmem_reserve");
+	t_check_all_free("lowmem_reserve", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* DMA32 requests fall back to other nodes' DMA32 zones when the preferred
@@ -223,7 +224,7 @@ static void case_dma32_fallback(void)
 
 	pages_free(&other);
 	pages_free(&own);
-	check_all_free("dma32 fallback");
+	t_check_all_free("dma32 fallback", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* dma32_mb=0: no DMA32 zone; DMA32 requests fail with ENOMEM, others
@@ -260,7 +261,7 @@ static void case_no_dma32(void)
 	errno = 0;
 	CHECK(pga_alloc_pages_exact(PGA_PAGE_SIZE, PGA_GFP_DMA32 | NOWARN) == NULL);
 	CHECK_EQ(errno, ENOMEM);
-	check_all_free("no_dma32");
+	t_check_all_free("no_dma32", (struct t_all_free){.drain = true, .validate = true});
 }
 
 int main(void)

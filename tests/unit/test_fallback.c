@@ -11,37 +11,20 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "buddy.h"
+#include "check.h"
+#include "child.h"
+#include "cpu.h"
 #include "mmzone.h"
+#include "pages.h"
 #include "pgalloc.h"
-#include "page_testutil.h"
-#include "testutil.h"
 #include "topology.h"
 #include "zonelist.h"
+#include "zones.h"
 
 #define LIMIT_MB    64
 #define LIMIT_PAGES ((unsigned long)LIMIT_MB << (20 - PGA_PAGE_SHIFT))
 
 #define NOWARN PGA_GFP_NOWARN
-
-/* Pin the calling thread to cpu; false when this machine does not allow it. */
-/* May this process run on CPU 0 (the fake topology puts it on node 0)? */
-static bool cpu0_allowed(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_ISSET(0, &set);
-}
-
-static bool pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) == 0;
-}
 
 /* The node after nid in nid's fallback zonelist. */
 static int next_fallback_node(int nid)
@@ -106,7 +89,7 @@ static void case_placement(void)
 		CHECK_EQ(pga_page_node(e), n);
 		pga_free_pages_exact(e, 5 * PGA_PAGE_SIZE);
 	}
-	check_all_free("placement");
+	t_check_all_free("placement", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* THISNODE exhausts a node near its limit; without it, the same requests
@@ -191,7 +174,7 @@ static void case_exhaust_and_spill(void)
 
 		pages_free(&spill);
 		pages_free(&own);
-		check_all_free("exhaust");
+		t_check_all_free("exhaust", (struct t_all_free){.drain = true, .validate = true});
 	}
 }
 
@@ -204,7 +187,7 @@ static void case_nodemask(void)
 	size_t wrong = 0;
 	void *p;
 
-	REQUIRE(pin_to_cpu(0)); /* main checked that CPU 0 is allowed */
+	REQUIRE(t_pin_to_cpu(0)); /* main checked that CPU 0 is allowed */
 	REQUIRE(pga_num_nodes() == 4);
 	CHECK_EQ(pga_local_node(), 0);
 
@@ -249,7 +232,7 @@ static void case_nodemask(void)
 	pga_free_pages(p, 0);
 
 	pages_free(&got);
-	check_all_free("nodemask");
+	t_check_all_free("nodemask", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* The first node of nid's fallback zonelist outside the cpuset. */
@@ -277,7 +260,7 @@ static void case_cpuset(void)
 	size_t outside = 0, per_node[4] = {0};
 	void *p;
 
-	REQUIRE(pin_to_cpu(0)); /* main checked that CPU 0 is allowed */
+	REQUIRE(t_pin_to_cpu(0)); /* main checked that CPU 0 is allowed */
 	REQUIRE(pga_num_nodes() == 4);
 	CHECK_EQ(pga_local_node(), 0);
 	CHECK(pga_nodemask_test(&pga_mem.cpuset_mems, 0));
@@ -350,7 +333,7 @@ static void case_cpuset(void)
 
 	pages_free(&soft);
 	pages_free(&got);
-	check_all_free("cpuset");
+	t_check_all_free("cpuset", (struct t_all_free){.drain = true, .validate = true});
 }
 
 int main(void)
@@ -359,7 +342,7 @@ int main(void)
 
 	t_run_with_conf("placement", conf, case_placement);
 	t_run_with_conf("exhaust-and-spill", conf, case_exhaust_and_spill);
-	if (cpu0_allowed()) {
+	if (t_cpu_allowed(0)) {
 		t_run_with_conf("nodemask", conf, case_nodemask);
 		t_run_with_conf("cpuset", "numa_fake=4,node_limit_mb=64,cpuset_mems=0:1",
 		                case_cpuset);

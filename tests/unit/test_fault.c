@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "child.h"
 #include "pgalloc.h"
-#include "testutil.h"
 
 #define NR_ALLOCS 60
 
@@ -119,8 +119,6 @@ static void case_nofail(void)
 
 #define NR_PATTERN 200
 
-static int g_out_fd = -1;
-
 static void child_pattern(void)
 {
 	static void *p[NR_PATTERN];
@@ -136,42 +134,20 @@ static void child_pattern(void)
 	for (int i = 0; i < NR_PATTERN; i++)
 		if (p[i])
 			pga_free_pages(p[i], 0);
-	CHECK(write(g_out_fd, pattern, NR_PATTERN) == NR_PATTERN);
+	CHECK(t_child_send(pattern, NR_PATTERN));
 }
 
-/* Run child_pattern with conf; the pattern comes back through a pipe. */
+/* Run child_pattern with conf; the pattern comes back as the child's data. */
 static bool get_pattern(const char *conf, char out[NR_PATTERN + 1])
 {
-	int pfd[2];
-	size_t got = 0;
-	int status = 0;
+	struct t_child r;
+	size_t got;
 
-	REQUIRE(pipe(pfd) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		close(pfd[0]);
-		g_out_fd = pfd[1];
-		setenv("PGALLOC_CONF", conf, 1);
-		t_failures = 0;
-		child_pattern();
-		_exit(t_failures ? 1 : 0);
-	}
-	close(pfd[1]);
-	while (got < NR_PATTERN) {
-		ssize_t n = read(pfd[0], out + got, NR_PATTERN - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	CHECK(t_child_run(child_pattern, (struct t_child_opts){.conf = conf}, &r));
+	got = r.data_len < NR_PATTERN ? r.data_len : NR_PATTERN;
+	memcpy(out, r.data, got);
 	out[got] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	t_child_release(&r);
 	CHECK_EQ(got, NR_PATTERN);
 	return got == NR_PATTERN;
 }

@@ -14,73 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "child.h"
 #include "mmzone.h"
+#include "pattern.h"
 #include "pgalloc.h"
-#include "testutil.h"
 
 #define SMALL_CONF "node_limit_mb=32,dma32_mb=0"
-
-/* Run fn in a child with PGALLOC_CONF=conf and its stderr captured into out
- * (NUL-terminated). Returns the child's wait status. */
-static int run_capture(const char *conf, void (*fn)(void), char *out, size_t len)
-{
-	int pfd[2];
-	char tmp[4096];
-	size_t got = 0;
-	int status = 0;
-
-	REQUIRE(pipe(pfd) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		struct rlimit no_core = {0, 0};
-
-		setrlimit(RLIMIT_CORE, &no_core);
-		close(pfd[0]);
-		dup2(pfd[1], STDERR_FILENO);
-		close(pfd[1]);
-		if (conf)
-			setenv("PGALLOC_CONF", conf, 1);
-		else
-			unsetenv("PGALLOC_CONF");
-		t_failures = 0;
-		fn();
-		fflush(NULL);
-		_exit(t_failures ? 1 : 0);
-	}
-	close(pfd[1]);
-	for (;;) {
-		ssize_t n = read(pfd[0], tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		size_t c = (size_t)n;
-		if (got + c > len - 1)
-			c = len - 1 - got;
-		memcpy(out + got, tmp, c);
-		got += c;
-	}
-	out[got] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return status;
-}
-
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
 
 /* ---- PGA_GFP_ZERO ------------------------------------------------------- */
 
@@ -98,7 +40,7 @@ static void zero_order(unsigned order, int rounds, pga_gfp_t extra)
 		unsigned char *q = pga_alloc_pages(extra | PGA_GFP_ZERO, order);
 		REQUIRE(q);
 		reused += q == p;
-		if (!all_zero(q, size))
+		if (!t_all_bytes(q, size, 0))
 			dirty++;
 		memset(q, 0xcd, size);
 		pga_free_pages(q, order);
@@ -132,7 +74,7 @@ static void case_zero(void)
 	for (int i = 0; i < 512; i++) {
 		pages[i] = pga_alloc_pages_node(-1, PGA_GFP_ZERO, 0);
 		REQUIRE(pages[i]);
-		dirty += !all_zero(pages[i], PGA_PAGE_SIZE);
+		dirty += !t_all_bytes(pages[i], PGA_PAGE_SIZE, 0);
 		memset(pages[i], 0xee, PGA_PAGE_SIZE);
 	}
 	CHECK_EQ(dirty, 0);
@@ -147,7 +89,7 @@ static void case_zero(void)
 		pga_free_pages_exact(p, 36 * 1024);
 		p = pga_alloc_pages_exact(36 * 1024, PGA_GFP_ZERO);
 		REQUIRE(p);
-		CHECK(all_zero(p, 36 * 1024));
+		CHECK(t_all_bytes(p, 36 * 1024, 0));
 		memset(p, 0x22, 36 * 1024);
 		pga_free_pages_exact(p, 36 * 1024);
 	}
@@ -373,23 +315,30 @@ static void child_nowarn(void)
 	exhaust_then(PGA_GFP_NOWARN | PGA_GFP_NORETRY);
 }
 
+/* The children run with stderr captured, and must not leave a core file
+ * when a bad free aborts them. */
+static const struct t_child_opts small_captured = {
+    .conf = SMALL_CONF, .capture_err = true, .no_core = true};
+
 static void case_nowarn(void)
 {
-	static char out[65536];
-	int st;
+	struct t_child r;
+	bool ok;
 
-	st = run_capture(SMALL_CONF, child_warn, out, sizeof(out));
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CHECK(strstr(out, "page allocation failure") != NULL);
-	CHECK(strstr(out, "order") != NULL);
-	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !strstr(out, "page allocation failure"))
-		fprintf(stderr, "without NOWARN, stderr was:\n%s\n", out);
+	ok = t_child_run(child_warn, small_captured, &r);
+	CHECK(ok);
+	CHECK(strstr(r.err, "page allocation failure") != NULL);
+	CHECK(strstr(r.err, "order") != NULL);
+	if (!ok || !strstr(r.err, "page allocation failure"))
+		fprintf(stderr, "without NOWARN (%s), stderr was:\n%s\n", r.how, r.err);
+	t_child_release(&r);
 
-	st = run_capture(SMALL_CONF, child_nowarn, out, sizeof(out));
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CHECK(strstr(out, "page allocation failure") == NULL);
-	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) || strstr(out, "page allocation failure"))
-		fprintf(stderr, "with NOWARN, stderr was:\n%s\n", out);
+	ok = t_child_run(child_nowarn, small_captured, &r);
+	CHECK(ok);
+	CHECK(strstr(r.err, "page allocation failure") == NULL);
+	if (!ok || strstr(r.err, "page allocation failure"))
+		fprintf(stderr, "with NOWARN (%s), stderr was:\n%s\n", r.how, r.err);
+	t_child_release(&r);
 }
 
 /* ---- node and zone of an address --------------------------------------- */
@@ -459,11 +408,14 @@ static void case_page_node(void)
 
 /* ---- bad frees ----------------------------------------------------------- */
 
-static char *g_expect; /* shared with the children: the address, as %p prints it */
-
+/* In the child: the address its bad free names, as %p prints it, sent to
+ * the parent before the call. */
 static void note(uintptr_t addr)
 {
-	snprintf(g_expect, 64, "%p", (void *)addr);
+	char text[64];
+
+	snprintf(text, sizeof(text), "%p", (void *)addr);
+	REQUIRE(t_child_send(text, strlen(text)));
 }
 
 static void bad_double_free_pcp(void)
@@ -571,31 +523,26 @@ static void case_bad_frees(void)
 	    {"free with the wrong order", bad_free_wrong_order},
 	    {"free of a page never allocated", bad_free_never_allocated},
 	};
-	static char out[16384];
-
 	for (size_t i = 0; i < PGA_ARRAY_SIZE(cases); i++) {
-		g_expect[0] = '\0';
-		int st = run_capture(NULL, cases[i].fn, out, sizeof(out));
-		bool aborted = WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
-		bool named = g_expect[0] && strstr(out, g_expect) != NULL;
+		struct t_child r;
+		t_child_run(cases[i].fn,
+		            (struct t_child_opts){.capture_err = true, .no_core = true}, &r);
+		bool aborted = t_child_killed_by(&r, SIGABRT);
+		bool named = r.data[0] && strstr(r.err, r.data) != NULL;
 
 		CHECK(aborted);
 		CHECK(named);
 		if (!aborted || !named)
-			fprintf(stderr, "%s: status %#x (%s), expected %s in stderr:\n---\n%s---\n",
-			        cases[i].name, st,
-			        WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exited", g_expect,
-			        out);
+			fprintf(stderr, "%s: %s, expected %s in stderr:\n---\n%s---\n",
+			        cases[i].name, r.how, r.data, r.err);
 		else
-			printf("%s: aborted, message names %s\n", cases[i].name, g_expect);
+			printf("%s: aborted, message names %s\n", cases[i].name, r.data);
+		t_child_release(&r);
 	}
 }
 
 int main(void)
 {
-	g_expect = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	REQUIRE(g_expect != MAP_FAILED);
-
 	t_run_with_conf("zero", NULL, case_zero);
 	t_run_with_conf("alignment", NULL, case_alignment);
 	t_run_with_conf("einval", NULL, case_einval);

@@ -13,33 +13,21 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "child.h"
 #include "mmzone.h"
 #include "pgalloc.h"
-#include "testutil.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+#include "rand.h"
+#include "sanitizer.h"
+#include "statm.h"
 
 /* Field idx (0: size, 1: resident) of /proc/self/statm, in bytes. */
 static size_t statm_bytes(int idx)
 {
-	char buf[256];
-	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long v[2] = {0, 0};
+	size_t v[2];
 
-	REQUIRE(f);
-	REQUIRE(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	REQUIRE(sscanf(buf, "%lu %lu", &v[0], &v[1]) == 2);
-	return v[idx] * (size_t)sysconf(_SC_PAGESIZE);
+	REQUIRE(t_statm(&v[0], &v[1]));
+	return v[idx];
 }
 
 /* ---- lazy growth by sections ------------------------------------------- */
@@ -153,7 +141,7 @@ static void child_rlimit(void)
 
 static void case_rlimit(void)
 {
-	if (UNDER_ASAN) {
+	if (T_ASAN) {
 		printf("SKIP rlimit: AddressSanitizer reserves terabytes of shadow memory, "
 		       "RLIMIT_AS cannot be used\n");
 		return;
@@ -279,7 +267,7 @@ int main(void)
 	case_rlimit();
 	t_run_with_conf("roundtrip", NULL, case_roundtrip);
 	t_run_with_conf("rss", "node_limit_mb=1024", case_rss);
-	if (UNDER_ASAN)
+	if (T_ASAN)
 		printf("note: the RLIMIT_AS cases were skipped under AddressSanitizer\n");
 	return t_done("memmap");
 }

@@ -7,21 +7,20 @@
  * effect in the zones.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture.h"
+#include "check.h"
+#include "child.h"
 #include "mmzone.h"
 #include "options.h"
 #include "pgalloc.h"
 #include "topology.h"
-#include "testutil.h"
 
 static int count_lines(const char *s, const char *needle)
 {
@@ -34,34 +33,18 @@ static int count_lines(const char *s, const char *needle)
 
 /* ---- pga_options_parse() on a local struct --------------------------------- */
 
-static char g_msg[65536];
+static char *g_msg; /* what the last parse() printed */
 
 /* Parse conf into *o with stderr captured into g_msg; returns the errors. */
 static int parse(const char *conf, struct pga_options *o)
 {
-	int pfd[2], saved, errors;
-	size_t got = 0;
+	struct t_redirect r;
+	int errors;
 
-	REQUIRE(pipe(pfd) == 0);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	REQUIRE(saved >= 0);
-	dup2(pfd[1], STDERR_FILENO);
-	close(pfd[1]);
+	t_redirect_begin(&r, STDERR_FILENO);
 	errors = pga_options_parse(o, conf);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	for (;;) {
-		ssize_t n = read(pfd[0], g_msg + got, sizeof(g_msg) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	g_msg[got] = '\0';
-	close(pfd[0]);
+	free(g_msg);
+	g_msg = t_redirect_end(&r, NULL);
 	return errors;
 }
 
@@ -267,8 +250,6 @@ struct observed {
 	} zones[OBS_ZONES];
 };
 
-static int g_data_fd = -1;
-
 static void child_observe(void)
 {
 	struct observed ob;
@@ -310,79 +291,41 @@ static void child_observe(void)
 		memset(q, 2, 8 * PGA_PAGE_SIZE);
 		pga_free_pages(q, 3);
 	}
-	CHECK(write(g_data_fd, &ob, sizeof(ob)) == (ssize_t)sizeof(ob));
+	CHECK(t_child_send(&ob, sizeof(ob)));
 }
 
-/* Run child_observe with PGALLOC_CONF=conf; stderr into err. */
-static bool observe(const char *conf, struct observed *ob, char *err, size_t len)
-{
-	int epfd[2], dpfd[2], status = 0;
-	size_t got = 0, dgot = 0;
-	char tmp[4096];
+static char *g_err; /* the stderr of the last observe() */
 
-	REQUIRE(pipe(epfd) == 0 && pipe(dpfd) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		close(epfd[0]);
-		close(dpfd[0]);
-		dup2(epfd[1], STDERR_FILENO);
-		close(epfd[1]);
-		g_data_fd = dpfd[1];
-		if (conf)
-			setenv("PGALLOC_CONF", conf, 1);
-		else
-			unsetenv("PGALLOC_CONF");
-		t_failures = 0;
-		child_observe();
-		fflush(NULL);
-		exit(t_failures ? 1 : 0); /* exit, not _exit: atexit handlers run */
-	}
-	close(epfd[1]);
-	close(dpfd[1]);
+/* Run child_observe with PGALLOC_CONF=conf; stderr into g_err. exit(), not
+ * _exit(), ends the child: its atexit handlers run (stats_print). */
+static bool observe(const char *conf, struct observed *ob)
+{
+	struct t_child r;
+
+	bool exited = t_child_run(
+	    child_observe,
+	    (struct t_child_opts){.conf = conf, .capture_err = true, .run_atexit = true}, &r);
+	bool ok = exited && r.data_len == sizeof(*ob);
 	memset(ob, 0, sizeof(*ob));
-	while (dgot < sizeof(*ob)) {
-		ssize_t n = read(dpfd[0], (char *)ob + dgot, sizeof(*ob) - dgot);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		dgot += (size_t)n;
-	}
-	close(dpfd[0]);
-	for (;;) {
-		ssize_t n = read(epfd[0], tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		size_t c = (size_t)n;
-		if (got + c > len - 1)
-			c = len - 1 - got;
-		memcpy(err + got, tmp, c);
-		got += c;
-	}
-	err[got] = '\0';
-	close(epfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && dgot == sizeof(*ob);
+	memcpy(ob, r.data, r.data_len < sizeof(*ob) ? r.data_len : sizeof(*ob));
+	free(g_err);
+	g_err = r.err;
+	r.err = NULL;
 	CHECK(ok);
 	if (!ok)
-		fprintf(stderr, "PGALLOC_CONF=%s: child status %#x, stderr:\n%s\n", conf, status,
-		        err);
+		fprintf(stderr, "PGALLOC_CONF=%s: child %s, stderr:\n%s\n", conf ? conf : "", r.how,
+		        g_err);
+	t_child_release(&r);
 	return ok;
 }
 
 static struct observed g_base;
-static char g_err[1 << 17];
 
 /* A program with a bad configuration: one message naming the key and what
  * is allowed, and it runs. */
 static bool bad_program(const char *conf, const char *key, const char *allowed, struct observed *ob)
 {
-	bool ran = observe(conf, ob, g_err, sizeof(g_err));
+	bool ran = observe(conf, ob);
 	bool msg = strstr(g_err, key) && strstr(g_err, allowed) &&
 	           count_lines(g_err, "pgalloc: PGALLOC_CONF:") == 1;
 
@@ -453,13 +396,13 @@ static void programs_good(void)
 {
 	struct observed ob;
 
-	if (observe("numa_fake=4", &ob, g_err, sizeof(g_err))) {
+	if (observe("numa_fake=4", &ob)) {
 		CHECK_EQ(ob.nr_nodes, 4);
 		CHECK(ob.fake);
 		CHECK(ob.alloc_ok);
 		CHECK_EQ(strlen(g_err), 0);
 	}
-	if (observe("pcp_batch=7,pcp_high=50", &ob, g_err, sizeof(g_err))) {
+	if (observe("pcp_batch=7,pcp_high=50", &ob)) {
 		CHECK(ob.nr_zones >= 1);
 		for (int i = 0; i < ob.nr_zones && i < OBS_ZONES; i++) {
 			CHECK_EQ(ob.zones[i].pcp_batch, 7);
@@ -467,7 +410,7 @@ static void programs_good(void)
 		}
 		CHECK_EQ(strlen(g_err), 0);
 	}
-	if (observe("pcp_batch=5", &ob, g_err, sizeof(g_err))) {
+	if (observe("pcp_batch=5", &ob)) {
 		for (int i = 0; i < ob.nr_zones && i < OBS_ZONES; i++) {
 			CHECK_EQ(ob.zones[i].pcp_batch, 5);
 			CHECK_EQ(ob.zones[i].pcp_high, 30);
@@ -479,7 +422,7 @@ static void programs_good(void)
 	for (size_t k = 0; k < PGA_ARRAY_SIZE(kbytes); k++) {
 		char conf[128];
 		snprintf(conf, sizeof(conf), "node_limit_mb=1024,min_free_kbytes=%ld", kbytes[k]);
-		if (!observe(conf, &ob, g_err, sizeof(g_err)))
+		if (!observe(conf, &ob))
 			continue;
 		unsigned long sum = 0;
 		int nz = 0;
@@ -503,7 +446,7 @@ static void programs_good(void)
 		CHECK(sum <= want && sum + (unsigned long)nz >= want);
 	}
 	/* The default: sqrt(16 * KiB) of the node; 4096 KiB for 1 GiB. */
-	if (observe("node_limit_mb=1024", &ob, g_err, sizeof(g_err))) {
+	if (observe("node_limit_mb=1024", &ob)) {
 		unsigned long sum = 0;
 		for (int i = 0; i < ob.nr_zones && i < OBS_ZONES; i++)
 			if (ob.zones[i].node == 0)
@@ -511,13 +454,12 @@ static void programs_good(void)
 		CHECK(sum <= 1024 && sum + 2 >= 1024);
 		CHECK_EQ(ob.limit_pages[0], 1024UL * 256);
 	}
-	if (observe("dma32_mb=0,node_limit_mb=512", &ob, g_err, sizeof(g_err))) {
+	if (observe("dma32_mb=0,node_limit_mb=512", &ob)) {
 		CHECK(!ob.has_dma32);
 		for (int i = 0; i < ob.nr_zones && i < OBS_ZONES; i++)
 			CHECK_EQ(ob.zones[i].idx, PGA_ZONE_NORMAL);
 	}
-	if (observe("dma32_mb=16,node_limit_mb=256,lowmem_reserve_ratio=32", &ob, g_err,
-	            sizeof(g_err))) {
+	if (observe("dma32_mb=16,node_limit_mb=256,lowmem_reserve_ratio=32", &ob)) {
 		unsigned long dma = 0, normal = 0, reserve = 0;
 		for (int i = 0; i < ob.nr_zones && i < OBS_ZONES; i++) {
 			if (ob.zones[i].node != 0)
@@ -538,13 +480,13 @@ static void programs_good(void)
 		}
 		CHECK_EQ(ob.limit_pages[0], 256 * 256);
 	}
-	if (observe("section_mb=4", &ob, g_err, sizeof(g_err)))
+	if (observe("section_mb=4", &ob))
 		CHECK_EQ(ob.section_pages, 1024);
-	if (observe("numa_fake=2,node_limit_mb=64:128", &ob, g_err, sizeof(g_err))) {
+	if (observe("numa_fake=2,node_limit_mb=64:128", &ob)) {
 		CHECK_EQ(ob.limit_pages[0], 64 * 256);
 		CHECK_EQ(ob.limit_pages[1], 128 * 256);
 	}
-	if (observe("stats_print=yes", &ob, g_err, sizeof(g_err))) {
+	if (observe("stats_print=yes", &ob)) {
 		CHECK(ob.stats_print);
 		CHECK(strstr(g_err, "Node 0, zone") != NULL);
 	}
@@ -553,7 +495,7 @@ static void programs_good(void)
 int main(void)
 {
 	t_run_with_conf("parse", NULL, case_parse);
-	REQUIRE(observe(NULL, &g_base, g_err, sizeof(g_err)));
+	REQUIRE(observe(NULL, &g_base));
 	CHECK_EQ(strlen(g_err), 0);
 	printf("real topology: %d nodes, %d zones\n", g_base.nr_nodes, g_base.nr_zones);
 	programs_bad();

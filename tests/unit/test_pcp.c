@@ -9,12 +9,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "buddy.h"
+#include "check.h"
+#include "child.h"
 #include "mmzone.h"
 #include "page_alloc.h"
 #include "pgalloc.h"
-#include "testutil.h"
+#include "rand.h"
 #include "thread.h"
+#include "zones.h"
 
 #define NOWARN PGA_GFP_NOWARN
 
@@ -58,29 +60,6 @@ static pga_gfp_t gfp_of_mt(unsigned mt)
 	return mt == PGA_MIGRATE_MOVABLE       ? PGA_GFP_MOVABLE
 	       : mt == PGA_MIGRATE_RECLAIMABLE ? PGA_GFP_RECLAIMABLE
 	                                       : 0;
-}
-
-static void check_zone_valid(struct pga_zone *z, const char *when)
-{
-	char why[256] = "";
-	bool ok;
-
-	pthread_mutex_lock(&z->lock);
-	ok = pga_zone_check_locked(z, why, sizeof(why));
-	pthread_mutex_unlock(&z->lock);
-	CHECK(ok);
-	if (!ok)
-		fprintf(stderr, "%s: zone %d/%s: %s\n", when, z->node, z->name, why);
-}
-
-static void check_all_free(const char *when)
-{
-	pga_drain_all_pages();
-	for (int id = 0; id < pga_mem.nr_zones; id++) {
-		struct pga_zone *z = pga_mem.zones[id];
-		check_zone_valid(z, when);
-		CHECK_EQ(pga_zone_free_pages(z), atomic_load(&z->managed_pages));
-	}
 }
 
 static void run_in_thread(void *(*fn)(void *), void *arg)
@@ -151,7 +130,7 @@ static void case_refill(void)
 {
 	REQUIRE(pga_num_nodes() >= 1);
 	run_in_thread(refill_thread, NULL);
-	check_all_free("refill");
+	t_check_all_free("refill", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* ------------------------------------------------------------------ */
@@ -205,7 +184,7 @@ static void *high_thread(void *arg)
 static void case_high(void)
 {
 	run_in_thread(high_thread, NULL);
-	check_all_free("high");
+	t_check_all_free("high", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,9 +273,9 @@ static void case_hotcold(void)
 	int fast = 0, slow = 1;
 
 	run_in_thread(hotcold_thread, &fast);
-	check_all_free("hotcold fast");
+	t_check_all_free("hotcold fast", (struct t_all_free){.drain = true, .validate = true});
 	run_in_thread(hotcold_thread, &slow);
-	check_all_free("hotcold slow");
+	t_check_all_free("hotcold slow", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* ------------------------------------------------------------------ */
@@ -390,7 +369,7 @@ static void case_remote_drain(void)
 	remote_set(&r, 2);
 	remote_wait(&r, 3);
 	REQUIRE(pthread_join(th, NULL) == 0);
-	check_all_free("remote drain");
+	t_check_all_free("remote drain", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* ------------------------------------------------------------------ */
@@ -467,13 +446,13 @@ static void case_thread_exit(void)
 	/* Its events survive it. */
 	CHECK(st.pgalloc >= 100);
 	CHECK(st.pgfree >= 92);
-	check_zone_valid(z, "thread exit");
+	t_zone_valid(z, "thread exit");
 
 	/* The pages it still had allocated are the program's: free them from
 	 * here. */
 	for (int i = 0; i < 8; i++)
 		pga_free_pages(e.kept[i], 0);
-	check_all_free("thread exit");
+	t_check_all_free("thread exit", (struct t_all_free){.drain = true, .validate = true});
 
 	/* Many threads in turn: the states are recycled, nothing leaks. */
 	for (int k = 0; k < 50; k++) {
@@ -486,7 +465,7 @@ static void case_thread_exit(void)
 	REQUIRE(pga_zone_stats(z->node, (int)z->idx, &st) == 0);
 	CHECK_EQ(st.pcp,
 	         (unsigned long)(pga_thread_is_real(pga_current) ? pcp_count(pga_current, z) : 0));
-	check_all_free("thread churn");
+	t_check_all_free("thread churn", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* ------------------------------------------------------------------ */
@@ -580,7 +559,7 @@ static void churn_vs_drain(int nthreads)
 		CHECK(drained > 0);
 	printf("revoke race: %d threads, %ld ops, %d drains, %lu pages drained\n", nthreads,
 	       atomic_load(&c.progress), drains, drained);
-	check_all_free("revoke race");
+	t_check_all_free("revoke race", (struct t_all_free){.drain = true, .validate = true});
 	/* The events balance: every page allocated was freed. */
 	for (int id = 0; id < pga_mem.nr_zones; id++) {
 		struct pga_zone *z = pga_mem.zones[id];

@@ -9,10 +9,10 @@
  * every request size.
  */
 #define _GNU_SOURCE
+#include "check.h"
 #include "malloc_layer.h"
 #include "pgalloc.h"
 #include "sizeclass.h"
-#include "testutil.h"
 
 static void test_classes(void)
 {
@@ -29,11 +29,15 @@ static void test_classes(void)
 		CHECK(sc->order < PGA_MAX_ORDER);
 		CHECK_EQ(sc->objects, slab_bytes / sc->size);
 		CHECK(sc->objects >= 8);
+		CHECK(sc->objects >= PGA_SLAB_MIN_OBJECTS || slab_bytes >= PGA_SLAB_MIN_BYTES);
 		CHECK(slab_bytes % sc->size <= slab_bytes / 8);
 		/* The smallest such order: one less would break a rule. */
 		if (sc->order > 0) {
 			uint32_t half = slab_bytes / 2;
-			CHECK(half / sc->size < 8 || half % sc->size > half / 8);
+			CHECK(
+			    half / sc->size < 8 ||
+			    (half / sc->size < PGA_SLAB_MIN_OBJECTS && half < PGA_SLAB_MIN_BYTES) ||
+			    half % sc->size > half / 8);
 		}
 		/* A slab never reaches the 2^20 bound of pga_obj_index. */
 		CHECK(slab_bytes <= (1u << 20));
@@ -108,11 +112,10 @@ static void test_every_size(void)
 		       over_doc);
 	printf("worst waste above 64 bytes: %.3f%% at %zu bytes\n", worst * 100, worst_size);
 
-	/* The table and the formula agree at their seam. */
-	CHECK_EQ(pga_size_classes[pga_size_to_class(PGA_SMALL_LOOKUP_MAX)].size,
-	         PGA_SMALL_LOOKUP_MAX);
-	CHECK(pga_size_classes[pga_size_to_class(PGA_SMALL_LOOKUP_MAX + 1)].size >
-	      PGA_SMALL_LOOKUP_MAX);
+	/* The table ends where the slab classes do: its last entry is the
+	 * largest class, of exactly the largest slab size. */
+	CHECK_EQ(pga_size_to_class(PGA_SLAB_MAX), PGA_NR_SIZE_CLASSES - 1);
+	CHECK_EQ(pga_size_classes[pga_size_to_class(PGA_SLAB_MAX)].size, PGA_SLAB_MAX);
 }
 
 static void test_obj_index(void)

@@ -15,38 +15,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture.h"
+#include "check.h"
+#include "child.h"
 #include "mmzone.h"
 #include "pgalloc.h"
+#include "rand.h"
 #include "topology.h"
-#include "testutil.h"
 
 /* The whole output of pga_stats_print(what), NUL-terminated, malloc'd. */
 static char *stats_text(unsigned what)
 {
-	int fd = memfd_create("pgalloc-stats", 0);
-	FILE *tmp = NULL;
+	int fd = t_capture_open();
 
-	if (fd < 0) {
-		tmp = tmpfile();
-		REQUIRE(tmp);
-		fd = fileno(tmp);
-	}
 	CHECK_EQ(pga_stats_print(fd, what), 0);
-	off_t len = lseek(fd, 0, SEEK_END);
-	REQUIRE(len >= 0);
-	char *buf = malloc((size_t)len + 1);
-	REQUIRE(buf);
-	REQUIRE(pread(fd, buf, (size_t)len, 0) == len);
-	buf[len] = '\0';
-	if (tmp)
-		fclose(tmp);
-	else
-		close(fd);
-	return buf;
+	return t_capture_take(fd, NULL);
 }
 
 /* The number after "\n<name> " in text, from start; -1 if absent. */
@@ -344,45 +329,21 @@ static void child_print_at_exit(void)
 
 static void case_print_at_exit(const char *conf, bool expect)
 {
-	static char out[1 << 18];
-	int pfd[2], status = 0;
-	size_t got = 0;
+	struct t_child r;
 
-	REQUIRE(pipe(pfd) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		close(pfd[0]);
-		dup2(pfd[1], STDERR_FILENO);
-		close(pfd[1]);
-		setenv("PGALLOC_CONF", conf, 1);
-		child_print_at_exit();
-		exit(0); /* exit(): the atexit handlers run */
-	}
-	close(pfd[1]);
-	for (;;) {
-		ssize_t n = read(pfd[0], out + got, sizeof(out) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	out[got] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	bool printed = strstr(out, "Node 0, zone") != NULL;
+	CHECK(t_child_run(
+	    child_print_at_exit,
+	    (struct t_child_opts){.conf = conf, .capture_err = true, .run_atexit = true}, &r));
+	bool printed = strstr(r.err, "Node 0, zone") != NULL;
 	CHECK(printed == expect);
 	if (expect) {
-		CHECK(strstr(out, "# /proc/buddyinfo") != NULL);
-		CHECK(strstr(out, "# /proc/vmstat") != NULL);
-		CHECK(value_after(out, "pgalloc_normal") >= 4);
+		CHECK(strstr(r.err, "# /proc/buddyinfo") != NULL);
+		CHECK(strstr(r.err, "# /proc/vmstat") != NULL);
+		CHECK(value_after(r.err, "pgalloc_normal") >= 4);
 	}
 	if (printed != expect)
-		fprintf(stderr, "PGALLOC_CONF=%s: stderr was:\n%.2000s\n", conf, out);
+		fprintf(stderr, "PGALLOC_CONF=%s: stderr was:\n%.2000s\n", conf, r.err);
+	t_child_release(&r);
 }
 
 /* ---- NUMA counters ----------------------------------------------------------- */

@@ -23,9 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
+#include "child.h"
 #include "pgalloc.h"
 #include "topology.h"
-#include "testutil.h"
 
 /* ---- pga_local_node() follows the CPU --------------------------------------- */
 

@@ -15,21 +15,17 @@
 #include <sched.h>
 #include <time.h>
 
-#include "buddy.h"
+#include "check.h"
+#include "child.h"
+#include "cpu.h"
 #include "mmzone.h"
+#include "pages.h"
 #include "pgalloc.h"
-#include "page_testutil.h"
-#include "testutil.h"
 #include "zonelist.h"
+#include "zones.h"
 
 #define NOWARN      PGA_GFP_NOWARN
 #define INTERVAL_MS 1000
-
-static void pages_free_range(struct pages *p, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++)
-		pga_free_pages(p->v[i], 0);
-}
 
 static uint64_t now_ms(void)
 {
@@ -37,24 +33,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* May this process run on CPU 0 (the fake topology puts it on node 0)? */
-static bool cpu0_allowed(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_ISSET(0, &set);
-}
-
-static bool pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
 /* Fill a node with THISNODE allocations until they fail. */
@@ -117,9 +95,8 @@ static void case_one_node(void)
 	CHECK_EQ(errno, ENOMEM);
 	for (int k = 0; k < 2; k++)
 		CHECK(!zl_any_marked(&pga_mem.nodes[0].zonelists[k]));
-	pages_free_range(&all, 0, all.n);
-	free(all.v);
-	check_all_free("one node");
+	pages_free(&all);
+	t_check_all_free("one node", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /*
@@ -134,7 +111,7 @@ static void case_skip_and_expiry(void)
 	struct pages p0 = {0}, ps = {0}, pt = {0};
 	void *p;
 
-	REQUIRE(pin_to_cpu(0)); /* main checked that CPU 0 is allowed */
+	REQUIRE(t_pin_to_cpu(0)); /* main checked that CPU 0 is allowed */
 	REQUIRE(pga_num_nodes() == 3);
 	CHECK(pga_mem.zlc_enabled);
 	REQUIRE(pga_local_node() == 0);
@@ -215,13 +192,10 @@ static void case_skip_and_expiry(void)
 	pga_zlc_setup(zl);
 	CHECK(!zl_any_marked(zl));
 
-	pages_free_range(&pt, 0, pt.n);
-	pages_free_range(&ps, 0, ps.n);
-	pages_free_range(&p0, 0, p0.n);
-	free(pt.v);
-	free(ps.v);
-	free(p0.v);
-	check_all_free("skip and expiry");
+	pages_free(&pt);
+	pages_free(&ps);
+	pages_free(&p0);
+	t_check_all_free("skip and expiry", (struct t_all_free){.drain = true, .validate = true});
 }
 
 /* The zlc primitives on their own. */
@@ -262,7 +236,7 @@ int main(void)
 	t_run_with_conf("one-node", "numa_fake=1,node_limit_mb=32", case_one_node);
 	snprintf(conf, sizeof(conf), "numa_fake=3,node_limit_mb=32,zlc_interval_ms=%d",
 	         INTERVAL_MS);
-	if (cpu0_allowed())
+	if (t_cpu_allowed(0))
 		t_run_with_conf("skip-and-expiry", conf, case_skip_and_expiry);
 	else
 		printf("SKIP: skip-and-expiry: this process may not run on CPU 0\n");

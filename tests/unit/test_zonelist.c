@@ -15,7 +15,8 @@
 
 #include "mmzone.h"
 #include "pgalloc.h"
-#include "testutil.h"
+#include "check.h"
+#include "child.h"
 #include "topology.h"
 #include "zonelist.h"
 
