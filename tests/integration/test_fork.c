@@ -164,14 +164,8 @@ static void busy_child(void)
 {
 	int bad = child_work(g_seed);
 
-	if (g_fork_again) {
-		struct t_child r;
-		if (!t_child_run(grandchild, forked, &r)) {
-			fprintf(stderr, "grandchild failed (%s)\n", r.how);
-			bad++;
-		}
-		t_child_release(&r);
-	}
+	if (g_fork_again && !t_child_passes(grandchild, forked, "grandchild"))
+		bad++;
 	/* Everything the child allocated is back, and the caches of the
 	 * threads it lost were taken over. */
 	free_shared();
@@ -187,7 +181,7 @@ static void case_fork(void)
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_create(&th[i], NULL, busy_thread, (void *)(uintptr_t)(i + 1)) == 0);
 	for (int f = 0; f < FORKS; f++) {
-		struct t_child r;
+		char what[32];
 
 		/* Let the threads get going between forks. */
 		long start = atomic_load(&busy_ops);
@@ -195,11 +189,8 @@ static void case_fork(void)
 			sched_yield();
 		g_seed = (unsigned long long)f;
 		g_fork_again = f % 5 == 0;
-		if (!t_child_run(busy_child, forked, &r)) {
-			failed++;
-			fprintf(stderr, "fork %d: child failed (%s)\n", f, r.how);
-		}
-		t_child_release(&r);
+		snprintf(what, sizeof(what), "fork %d: child", f);
+		failed += !t_child_passes(busy_child, forked, what);
 	}
 	atomic_store(&stop, true);
 	for (int i = 0; i < BUSY_THREADS; i++)
@@ -259,9 +250,7 @@ static void fork_idle_threads(bool main_allocates)
 		REQUIRE(pthread_create(&th[i], NULL, idle_thread, (void *)(uintptr_t)(i + 1)) == 0);
 	t_park_wait(&park, BUSY_THREADS);
 
-	struct t_child r;
-	CHECK(t_child_run(idle_child, forked, &r));
-	t_child_release(&r);
+	CHECK(t_child_passes(idle_child, forked, "child of idle threads"));
 
 	t_park_release(&park);
 	for (int i = 0; i < BUSY_THREADS; i++)
@@ -306,9 +295,7 @@ static void case_fork_quiet(void)
 	for (int i = 0; i < BUSY_THREADS; i++)
 		REQUIRE(pthread_join(th[i], NULL) == 0);
 	g_keep = pga_malloc(100);
-	struct t_child r;
-	CHECK(t_child_run(quiet_child, forked, &r));
-	t_child_release(&r);
+	CHECK(t_child_passes(quiet_child, forked, "quiet child"));
 	pga_free(g_keep);
 	free_shared();
 	t_check_all_free("quiet parent", (struct t_all_free){.trim = pga_malloc_trim});

@@ -193,6 +193,19 @@ static inline void t_child_release(struct t_child *r)
 	r->out = r->err = r->data = NULL;
 }
 
+/* Run fn as opts say, when only whether it passed matters: true when it
+ * exited with status 0, else false, after saying how it ended under what. */
+static inline bool t_child_passes(void (*fn)(void), struct t_child_opts opts, const char *what)
+{
+	struct t_child r;
+	bool ok = t_child_run(fn, opts, &r);
+
+	if (!ok)
+		fprintf(stderr, "%s failed (%s)\n", what, r.how);
+	t_child_release(&r);
+	return ok;
+}
+
 /* ---- a case in a child of its own ---------------------------------------- */
 
 static const char *t_case_name;
@@ -212,18 +225,18 @@ static inline void t_case_main(void)
  */
 static inline int t_run_with_conf(const char *name, const char *conf, void (*fn)(void))
 {
-	struct t_child r;
+	size_t len = strlen(name) + (conf ? strlen(conf) : 0) + 32;
+	char *what = malloc(len);
 
+	t_need(what != NULL, "malloc");
+	snprintf(what, len, "case '%s' (PGALLOC_CONF=%s)", name, conf ? conf : "");
 	t_case_name = name;
 	t_case_fn = fn;
-	bool ok = t_child_run(t_case_main, (struct t_child_opts){.conf = conf}, &r);
+	bool ok = t_child_passes(t_case_main, (struct t_child_opts){.conf = conf}, what);
+	free(what);
 	t_checks++;
-	if (!ok) {
+	if (!ok)
 		t_failures++;
-		fprintf(stderr, "case '%s' (PGALLOC_CONF=%s) failed (%s)\n", name, conf ? conf : "",
-		        r.how);
-	}
-	t_child_release(&r);
 	return ok;
 }
 

@@ -280,14 +280,11 @@ static void case_fork_busy(void)
 
 	start_busy(th);
 	for (int f = 0; f < FORKS; f++) {
-		struct t_child r;
+		char what[32];
 
 		wait_ops(200);
-		if (!t_child_run(busy_child, forked, &r)) {
-			failed++;
-			fprintf(stderr, "fork %d: child failed (%s)\n", f, r.how);
-		}
-		t_child_release(&r);
+		snprintf(what, sizeof(what), "fork %d: child", f);
+		failed += !t_child_passes(busy_child, forked, what);
 	}
 	stop_busy(th);
 	printf("fork_busy: %d forks, %ld operations in the threads\n", FORKS, atomic_load(&ops));
@@ -345,9 +342,7 @@ static void case_fork_idle(void)
 				pcp += st.pcp;
 	CHECK(pcp > 0);
 
-	struct t_child r;
-	CHECK(t_child_run(idle_child, forked, &r));
-	t_child_release(&r);
+	CHECK(t_child_passes(idle_child, forked, "fork_idle child"));
 
 	t_park_release(&park);
 	for (int i = 0; i < THREADS; i++)
