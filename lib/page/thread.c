@@ -228,13 +228,33 @@ pga_export unsigned long pga_drain_all_pages(void)
 	return freed;
 }
 
+/*
+ * Fork must not copy a thread's pcp lists in the middle of an owner's
+ * lock-free update (a count that says 1 over empty lists would make the
+ * child's drain spin for ever). So prepare revokes every other thread's
+ * lists as a drainer does (thread.h), holding their locks: after the
+ * membarrier each owner is either out of its lists or sees revoked and
+ * queues on its lock, which the forking thread holds until the fork is
+ * done. Without membarrier (kernels before 4.14) the wait for in_pcp is
+ * the best that can be done.
+ */
 void pga_thread_fork_prepare(void)
 {
 	struct pga_list *pos;
 
 	pthread_mutex_lock(&pga_thread_registry_lock);
 	pga_list_for_each (pos, &registry) {
-		pthread_mutex_lock(&container_of(pos, struct pga_thread, link)->lock);
+		struct pga_thread *t = container_of(pos, struct pga_thread, link);
+		pthread_mutex_lock(&t->lock);
+		if (t != pga_current)
+			atomic_store_explicit(&t->revoked, 1, memory_order_relaxed);
+	}
+	if (pga_mem.membarrier)
+		pga_os_membarrier();
+	pga_list_for_each (pos, &registry) {
+		struct pga_thread *t = container_of(pos, struct pga_thread, link);
+		while (t != pga_current && atomic_load_explicit(&t->in_pcp, memory_order_acquire))
+			pga_os_yield();
 	}
 	pga_pool_lock(&states);
 }
@@ -245,7 +265,10 @@ void pga_thread_fork_parent(void)
 
 	pga_pool_unlock(&states);
 	pga_list_for_each (pos, &registry) {
-		pthread_mutex_unlock(&container_of(pos, struct pga_thread, link)->lock);
+		struct pga_thread *t = container_of(pos, struct pga_thread, link);
+		if (t != pga_current)
+			atomic_store_explicit(&t->revoked, 0, memory_order_release);
+		pthread_mutex_unlock(&t->lock);
 	}
 	pthread_mutex_unlock(&pga_thread_registry_lock);
 }

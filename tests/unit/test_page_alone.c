@@ -159,11 +159,10 @@ static void case_api(void)
 
 /*
  * Blocks passed between threads: one allocates, another frees; a block's
- * order is in its low bits. Orders above the pcp lists, from the buddy
- * lists under the zone lock: the fork handlers take that lock, so a fork in
- * the middle of such an allocation leaves the child consistent. They do not
- * wait for a thread to leave its pcp lists, which it uses without a lock,
- * so a fork then would leave the vanished thread's lists half-updated.
+ * order is in its low bits. Orders 0..3 go through the threads' pcp lists,
+ * which their owners use without a lock; 4..6 through the buddy lists under
+ * the zone lock. The fork handlers must stop both: they take the zone locks,
+ * and revoke every thread's pcp lists, waiting for it to leave them.
  */
 static _Atomic uintptr_t shared[SLOTS];
 static _Atomic bool stop;
@@ -184,7 +183,7 @@ static void *busy_thread(void *arg)
 	unsigned long long seed = (uintptr_t)arg * 0x9e3779b97f4a7c15ULL;
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		unsigned order = PGA_PCP_ORDERS + (unsigned)(t_rand(&seed) % 3);
+		unsigned order = (unsigned)(t_rand(&seed) % (PGA_PCP_ORDERS + 3));
 		void *p = pga_alloc_pages(PGA_GFP_NOWARN, order);
 		if (!p) {
 			atomic_fetch_add(&bad_blocks, 1);
