@@ -84,8 +84,13 @@ static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned or
 	if (unlikely(order != 0 || nodemask != NULL || gfp > PGA_GFP_ALL || mt == 3 ||
 	             (unsigned)pref >= PGA_MAX_NUMNODES))
 		goto slow;
+	/* Enter the lists first: a thread that has them (not the boot dummy,
+	 * whose lists are always revoked) attached after start-up finished,
+	 * so what start-up wrote (fast[], pga_fail_enabled) is visible. */
+	if (unlikely(!pga_pcp_enter(t)))
+		goto slow_leave;
 	zone = pga_mem.fast[pref][pga_gfp_zone(gfp)].zone;
-	if (unlikely(!zone || pga_fail_enabled || !pga_pcp_enter(t)))
+	if (unlikely(!zone || pga_fail_enabled))
 		goto slow_leave;
 	pcp = pga_thread_pcp(t, zone);
 	list = &pcp->lists[pga_pcp_index(0, mt)];

@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "check.h"
 #include "child.h"
@@ -849,6 +850,72 @@ static void case_trim(void)
 /* ------------------------------------------------------------------ */
 /* pga_malloc_node on a fake two-node machine                          */
 
+/* ---------------------------------------------------------------------- */
+/* The huge cache                                                          */
+
+/* Is [p, p + len) mapped? mincore answers ENOMEM for an unmapped range,
+ * and reads nothing of the memory. */
+static bool mapped(void *p, size_t len)
+{
+	static unsigned char vec[(16 * MIB) / 4096];
+
+	return mincore(p, len, vec) == 0;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* decay_ms=600000 here: nothing expires while the case runs. */
+static void case_huge_cache(void)
+{
+	enum { SZ = 10 * MIB };
+	unsigned char *p = pga_malloc(SZ);
+
+	REQUIRE(p != NULL);
+	memset(p, 0xa5, SZ);
+	pga_free(p);
+	/* Freed, but kept mapped for the next request of its size. */
+	CHECK(mapped(p, SZ));
+	unsigned char *q = pga_malloc(SZ - 100 * KIB);
+	CHECK(q == p);
+	CHECK(pga_malloc_usable_size(q) >= SZ - 100 * KIB);
+	memset(q, 0x5a, SZ - 100 * KIB);
+	pga_free(q);
+	/* calloc of a reused, dirty block is zero. */
+	unsigned char *z = pga_calloc(1, SZ);
+	REQUIRE(z != NULL);
+	CHECK(z == p);
+	CHECK(all_zero(z, SZ));
+	pga_free(z);
+	/* A block twice the request or more is not taken: a fresh mapping. */
+	unsigned char *small = pga_malloc(5 * MIB - 4096);
+	REQUIRE(small != NULL);
+	CHECK(small != p);
+	pga_free(small);
+	/* malloc_trim gives every cached block back. */
+	CHECK(mapped(p, SZ));
+	CHECK_EQ(pga_malloc_trim(0), 1);
+	CHECK(!mapped(p, SZ));
+	CHECK(!mapped(small, 5 * MIB - 4096));
+}
+
+/* decay_ms=0: a huge block goes back when it is freed. */
+static void case_huge_nocache(void)
+{
+	enum { SZ = 10 * MIB };
+	unsigned char *p = pga_malloc(SZ);
+
+	REQUIRE(p != NULL);
+	memset(p, 0xa5, SZ);
+	pga_free(p);
+	CHECK(!mapped(p, SZ));
+}
+
 static void case_node(void)
 {
 	static const size_t sizes[] = {1,     16,    100,       1000, 4096,
@@ -933,6 +1000,10 @@ int main(int argc, char **argv)
 		t_run_with_conf("mallinfo", NULL, case_mallinfo);
 	if (!only || !strcmp(only, "trim"))
 		t_run_with_conf("trim", NULL, case_trim);
+	if (!only || !strcmp(only, "huge_cache"))
+		t_run_with_conf("huge_cache", "decay_ms=600000", case_huge_cache);
+	if (!only || !strcmp(only, "huge_nocache"))
+		t_run_with_conf("huge_nocache", "decay_ms=0", case_huge_nocache);
 	if (!only || !strcmp(only, "node"))
 		t_run_with_conf("node", "numa_fake=2", case_node);
 	return t_done("test_malloc");

@@ -92,6 +92,8 @@ static void case_parse(void)
 	CHECK_EQ(d.pcp_batch, PGA_OPT_UNSET);
 	CHECK_EQ(d.pcp_high, PGA_OPT_UNSET);
 	CHECK_EQ(d.zlc_interval_ms, 1000);
+	CHECK_EQ(d.decay_ms, 1000);
+	CHECK(d.background_reclaim);
 	CHECK(!d.cpuset_set);
 	CHECK_EQ(d.fail_probability, 0);
 	CHECK_EQ(d.fail_interval, 1);
@@ -132,6 +134,10 @@ static void case_parse(void)
 	CHECK_EQ(o.section_mb, 64);
 	expect_good("pcp_batch=7,pcp_high=50,zlc_interval_ms=5", &o);
 	CHECK(o.pcp_batch == 7 && o.pcp_high == 50 && o.zlc_interval_ms == 5);
+	expect_good("decay_ms=0,background_reclaim=no", &o);
+	CHECK(o.decay_ms == 0 && !o.background_reclaim);
+	expect_good("decay_ms=600000,background_reclaim=1", &o);
+	CHECK(o.decay_ms == 600000 && o.background_reclaim);
 	expect_good("cpuset_mems=0-1:3", &o);
 	CHECK(o.cpuset_set);
 	CHECK_EQ(o.cpuset_mems.bits[0], 0xbu);
@@ -195,6 +201,8 @@ static void case_parse(void)
 	expect_bad("cpuset_mems=3-1", 1, "'cpuset_mems'", NULL, NULL);
 	expect_bad("numa_fake=2,cpuset_mems=0-2", 1, "'cpuset_mems'", "numa_fake=2", NULL);
 	expect_bad("zlc_interval_ms=0", 1, "'zlc_interval_ms'", "1..60000", NULL);
+	expect_bad("decay_ms=600001", 1, "'decay_ms'", "0..600000", NULL);
+	expect_bad("background_reclaim=sometimes", 1, "'background_reclaim'", "true", "yes");
 	expect_bad("nosuchkey=1,numa_fake=abc,pcp_batch=", 3, "'nosuchkey'", "'numa_fake'",
 	           "'pcp_batch'");
 

@@ -287,6 +287,19 @@ static void case_accounting(void)
 	CHECK_EQ(value_after(vm, "numa_miss"), (long long)miss);
 	CHECK_EQ(value_after(vm, "nr_free_pages"), (long long)freep);
 	CHECK(pgalloc_normal > 0);
+	/* pgalloc's own lock counters: every lock taken counts, a contended
+	 * acquisition or a sleep is one of them, and the total is the sum of
+	 * the zone and slab locks'. The workload above took zone locks. */
+	long long acq = value_after(vm, "lock_acquired"), cont = value_after(vm, "lock_contended");
+	long long acq_zone = value_after(vm, "lock_acquired_zone");
+	long long acq_slab = value_after(vm, "lock_acquired_slab");
+	long long cont_zone = value_after(vm, "lock_contended_zone");
+	long long cont_slab = value_after(vm, "lock_contended_slab");
+	CHECK(acq_zone > 0);
+	CHECK_EQ(acq, acq_zone + acq_slab);
+	CHECK_EQ(cont, cont_zone + cont_slab);
+	CHECK(cont >= 0 && cont <= acq);
+	CHECK(value_after(vm, "lock_sleeps") >= 0 && value_after(vm, "lock_sleeps") <= cont);
 	free(all);
 
 	/* Bad arguments. */
