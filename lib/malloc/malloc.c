@@ -279,7 +279,7 @@ pga_export int pga_owns(const void *p)
 	uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
 	struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
 	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB))
-		return pga_slab_obj_start(&pga_size_classes[page->slab_class], page, off);
+		return pga_slab_obj_start(&pga_size_classes[page->slab_class], off);
 	return pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
 	       p == pga_page_address(zone, page);
 }

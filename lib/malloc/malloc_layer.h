@@ -52,11 +52,16 @@ static pga_always_inline void *pga_malloc_inline(size_t size)
  * an atomic or a lock: onto the cpu freelist when the slab is the cpu slab,
  * else onto the slab's own freelist (SLUB keeps per-slab freelists too; the
  * owner alone writes them while the slab is frozen). The checks that make
- * this safe are folded into the branches: the pointer lies in a zone, its
- * page heads a slab (or is a tail of one), the slab is this thread's, the
- * pointer is the start of one of its objects and not the object freed last
- * (the cheap double-free check). Anything else, another thread's slab
- * above all, goes out of line.
+ * this safe are folded into the branches: the pointer lies in a zone, in
+ * the thread's cpu slab of the class its page records (every page of a
+ * slab records its class), or in a slab frozen to the thread; it is the
+ * start of an object, and not the object freed last (the cheap double-free
+ * check). Anything else, another thread's slab above all, goes out of
+ * line.
+ *
+ * The cpu slab is recognised by address alone: a page that is no slab may
+ * record any class, but p lies in that class's cpu slab only if its page
+ * is a page of that slab.
  */
 static pga_always_inline void pga_free_inline(void *p)
 {
@@ -64,14 +69,12 @@ static pga_always_inline void pga_free_inline(void *p)
 	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
 
 	if (likely(zone)) {
-		/* Slabs are page aligned: the offset in the slab is the offset
-		 * in the page plus the pages back to the head. */
-		uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
-		struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
+		struct pga_page *page = pga_pfn_to_page(zone, pfn);
 		struct pga_slab_cpu *s = pga_slab_current;
 		struct pga_kmem_cpu *c = &s->kc[page->slab_class];
 		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
-		if (likely(page == c->slab && pga_slab_obj_start(sc, page, off) &&
+		uintptr_t off = (uintptr_t)p - c->base;
+		if (likely(off < c->bytes && pga_slab_obj_start(sc, (uint32_t)off) &&
 		           p != c->freelist)) {
 			*(void **)p = c->freelist;
 			c->freelist = p;
@@ -81,12 +84,16 @@ static pga_always_inline void pga_free_inline(void *p)
 		 * kind of page, nor for the boot and dead states. Only then is
 		 * the slab's freelist ours to read. A slab this free would empty,
 		 * or one on the owner's full list (no free objects), goes out of
-		 * line, which moves it. */
+		 * line, which moves it. Slabs are page aligned: the offset in
+		 * the slab is the offset in the page plus the pages back to the
+		 * head. */
+		uint32_t soff = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
+		page = pga_slab_head(page, &soff);
 		if (likely(atomic_load_explicit(&page->owner, memory_order_relaxed) == s)) {
 			void *head = page->freelist;
 			uintptr_t remote =
 			    atomic_load_explicit(&page->remote, memory_order_relaxed);
-			if (likely(head && page->inuse > 1 && pga_slab_obj_start(sc, page, off) &&
+			if (likely(head && page->inuse > 1 && pga_slab_obj_start(sc, soff) &&
 			           p != head &&
 			           (uintptr_t)p != (remote & ~PGA_SLAB_REMOTE_FLAGS))) {
 				*(void **)p = head;

@@ -81,6 +81,15 @@ static inline void *slab_address(const struct pga_page *slab)
 	return pga_pfn_to_addr(zone, pfn);
 }
 
+/* Make slab (or none) c's cpu slab, with the address range the free fast
+ * path checks. */
+static void cpu_slab_set(struct pga_kmem_cpu *c, struct pga_page *slab)
+{
+	c->slab = slab;
+	c->base = slab ? (uintptr_t)slab_address(slab) : 0;
+	c->bytes = slab ? (uint32_t)(PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order) : 0;
+}
+
 static inline void *freelist_next(const void *obj)
 {
 	return *(void *const *)obj;
@@ -112,9 +121,12 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
 	struct pga_page *slab = pga_pfn_to_page(zone, pfn);
 
+	/* Tails carry the class too: the free fast path looks it up from the
+	 * page the object lies on, head or tail. */
 	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
 		pga_page_set_flags(&slab[i], PGA_PG_TAIL);
 		slab[i].private_ = i;
+		slab[i].slab_class = (uint8_t)cls;
 	}
 	char *obj = addr;
 	for (unsigned i = 0; i + 1 < sc->objects; i++, obj += sc->size)
@@ -143,6 +155,7 @@ static void discard_slab(struct pga_page *slab)
 	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
 		pga_page_set_flags(&slab[i], 0);
 		slab[i].private_ = 0;
+		slab[i].slab_class = 0;
 	}
 	pga_page_set_flags(slab, PGA_PG_ALLOC);
 	slab->slab_class = 0;
@@ -288,7 +301,7 @@ static bool park_full(struct pga_kmem_cpu *c, struct pga_page *slab)
 	                                             PGA_SLAB_FROZEN | PGA_SLAB_NOTIFY,
 	                                             memory_order_release, memory_order_relaxed))
 		return false;
-	c->slab = NULL;
+	cpu_slab_set(c, NULL);
 	pga_list_add_tail(&slab->lru, &c->full);
 	c->nr_full++;
 	return true;
@@ -334,7 +347,7 @@ static void set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 	}
 	slab->freelist = NULL;
 	slab->inuse = slab->objects;
-	c->slab = slab;
+	cpu_slab_set(c, slab);
 	c->freelist = list;
 }
 
@@ -435,7 +448,7 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 	const struct pga_sizeclass *sc = &pga_size_classes[slab->slab_class];
 	uint32_t off = (uint32_t)((uintptr_t)obj - (uintptr_t)pga_slab_address(zone, slab));
 
-	if (!pga_slab_obj_start(sc, slab, off))
+	if (!pga_slab_obj_start(sc, off))
 		bad_object_free("free of a pointer inside an object", obj, slab);
 }
 
@@ -569,7 +582,7 @@ void pga_slab_flush(struct pga_slab_cpu *t)
 		if (c->slab) {
 			struct pga_page *slab = c->slab;
 			void *list = c->freelist;
-			c->slab = NULL;
+			cpu_slab_set(c, NULL);
 			c->freelist = NULL;
 			deactivate_slab(slab, list);
 		}
@@ -826,7 +839,7 @@ struct pga_slab_cpu *pga_slab_attach(void)
 	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
 		struct pga_kmem_cpu *c = &s->kc[cls];
 		c->freelist = NULL;
-		c->slab = NULL;
+		cpu_slab_set(c, NULL);
 		pga_list_init(&c->partial);
 		pga_list_init(&c->full);
 		c->nr_partial = c->nr_empty = c->nr_full = 0;

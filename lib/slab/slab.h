@@ -58,6 +58,11 @@
 struct pga_kmem_cpu {
 	void *freelist;
 	struct pga_page *slab;
+	/* The cpu slab's memory, [base, base + bytes): the free fast path
+	 * tells an object of it by its address alone (0 and 0 without a cpu
+	 * slab). */
+	uintptr_t base;
+	uint32_t bytes;
 	struct pga_list partial;
 	struct pga_list full;
 	unsigned nr_partial; /* slabs on partial */
@@ -116,13 +121,13 @@ static inline struct pga_page *pga_slab_head(struct pga_page *page, uint32_t *of
 	return page;
 }
 
-/* Is byte offset off of slab the start of one of its objects? */
-static inline bool pga_slab_obj_start(const struct pga_sizeclass *sc, const struct pga_page *slab,
-                                      uint32_t off)
+/* Is byte offset off (below the slab's size) of a slab of class sc the
+ * start of one of its objects? */
+static inline bool pga_slab_obj_start(const struct pga_sizeclass *sc, uint32_t off)
 {
 	uint32_t idx = pga_obj_index(sc, off);
 
-	return idx * sc->size == off && idx < slab->objects;
+	return idx * sc->size == off && idx < sc->objects;
 }
 
 /* Refill s's cache of class cls and return one object; NULL with errno
