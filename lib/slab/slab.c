@@ -30,20 +30,18 @@
 
 #define MIN_PARTIAL PGA_SLAB_MIN_PARTIAL
 
-/* A thread's partial list of one class, owner only: nr_partial and
- * nr_empty follow every move on and off it. */
+/* A thread's partial list of one class, owner only: nr_empty follows
+ * every move on and off it. */
 static void cpu_partial_add(struct pga_kmem_cpu *c, struct pga_page *slab)
 {
 	pga_list_add_tail(&slab->lru, &c->partial);
-	c->nr_partial++;
-	c->nr_empty += slab->inuse == 0;
+	c->nr_empty = (uint16_t)(c->nr_empty + (slab->inuse == 0));
 }
 
 static void cpu_partial_del(struct pga_kmem_cpu *c, struct pga_page *slab)
 {
 	pga_list_del(&slab->lru);
-	c->nr_partial--;
-	c->nr_empty -= slab->inuse == 0;
+	c->nr_empty = (uint16_t)(c->nr_empty - (slab->inuse == 0));
 }
 
 /* kmem_cache_node: the partial slabs of one class on one node. */
@@ -263,7 +261,7 @@ static void discard_frozen_empty(struct pga_page *slab)
 
 /*
  * The full slabs of c that other threads freed into since the owner last
- * looked (remote_hint) move to its partial list with those objects. Only
+ * looked (remote_hint set) move to its partial list with those objects. Only
  * when there was such a free: the walk is over the class's full list.
  */
 static bool collect_notified(struct pga_kmem_cpu *c)
@@ -271,15 +269,16 @@ static bool collect_notified(struct pga_kmem_cpu *c)
 	struct pga_list *pos, *tmp;
 	bool got = false;
 
-	if (!atomic_load_explicit(&c->remote_hint, memory_order_relaxed))
+	/* The remote frees set the hint with a release RMW after their push,
+	 * so this acquire RMW sees every push whose hint it clears. */
+	if (!atomic_load_explicit(&c->remote_hint, memory_order_relaxed) ||
+	    !atomic_exchange_explicit(&c->remote_hint, 0, memory_order_acquire))
 		return false;
-	atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	pga_list_for_each_safe (pos, tmp, &c->full) {
 		struct pga_page *slab = container_of(pos, struct pga_page, lru);
 		if (!remote_top(atomic_load_explicit(&slab->remote, memory_order_acquire)))
 			continue;
 		pga_list_del(&slab->lru);
-		c->nr_full--;
 		return_objects(slab, take_remote(slab));
 		cpu_partial_add(c, slab);
 		got = true;
@@ -303,7 +302,6 @@ static bool park_full(struct pga_kmem_cpu *c, struct pga_page *slab)
 		return false;
 	cpu_slab_set(c, NULL);
 	pga_list_add_tail(&slab->lru, &c->full);
-	c->nr_full++;
 	return true;
 }
 
@@ -474,7 +472,6 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 		if (was_full) {
 			/* Off the full list, onto the partial one. */
 			pga_list_del(&slab->lru);
-			c->nr_full--;
 			cpu_partial_add(c, slab);
 		} else if (slab->inuse == 0) {
 			c->nr_empty++;
@@ -510,8 +507,8 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 				 * and a hint to the wrong thread costs it one walk
 				 * of a list. */
 				if ((w & PGA_SLAB_NOTIFY) && owner)
-					atomic_fetch_add_explicit(&owner->kc[cls].remote_hint, 1,
-					                          memory_order_relaxed);
+					atomic_fetch_or_explicit(&owner->kc[cls].remote_hint, 1,
+					                         memory_order_release);
 				return;
 			}
 		}
@@ -594,7 +591,6 @@ void pga_slab_flush(struct pga_slab_cpu *t)
 		while (c->full.next && !pga_list_empty(&c->full)) {
 			struct pga_page *slab = container_of(c->full.next, struct pga_page, lru);
 			pga_list_del(&slab->lru);
-			c->nr_full--;
 			deactivate_slab(slab, NULL);
 		}
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
@@ -842,7 +838,7 @@ struct pga_slab_cpu *pga_slab_attach(void)
 		cpu_slab_set(c, NULL);
 		pga_list_init(&c->partial);
 		pga_list_init(&c->full);
-		c->nr_partial = c->nr_empty = c->nr_full = 0;
+		c->nr_empty = 0;
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 	s->thread = t;

@@ -47,12 +47,12 @@
 #define PGA_SLAB_NODE_BATCH  8
 
 /*
- * One thread's cache of one size class (SLUB's kmem_cache_cpu). slab is the
- * "cpu slab", frozen to this thread: freelist holds its free objects, used
- * with plain loads and stores. partial holds more slabs frozen to this
- * thread, each with objects on its own freelist; full the ones it has
- * exhausted. Frozen slabs receive other threads' frees on their remote
- * stack; remote_hint counts the full slabs that received one since the
+ * One thread's cache of one size class (SLUB's kmem_cache_cpu), one cache
+ * line. slab is the "cpu slab", frozen to this thread: freelist holds its
+ * free objects, used with plain loads and stores. partial holds more slabs
+ * frozen to this thread, each with objects on its own freelist; full the
+ * ones it has exhausted. Frozen slabs receive other threads' frees on their
+ * remote stack; remote_hint is set when a full slab received one since the
  * owner last looked (the only field other threads write).
  */
 struct pga_kmem_cpu {
@@ -63,13 +63,12 @@ struct pga_kmem_cpu {
 	 * slab). */
 	uintptr_t base;
 	uint32_t bytes;
+	uint16_t nr_empty; /* slabs on partial with inuse == 0 */
+	_Atomic uint8_t remote_hint;
 	struct pga_list partial;
 	struct pga_list full;
-	unsigned nr_partial; /* slabs on partial */
-	unsigned nr_empty;   /* of them, with inuse == 0 */
-	unsigned nr_full;    /* slabs on full */
-	_Atomic unsigned remote_hint;
 };
+static_assert(sizeof(struct pga_kmem_cpu) == 64, "a class's cache is one cache line");
 
 /*
  * The slab layer's state of one thread: its caches of every class. Owned
