@@ -487,8 +487,11 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	}
 
 	for (;;) {
-		/* Frozen to another thread: one CAS onto its remote stack. */
-		uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_relaxed);
+		/* Frozen to another thread: one CAS onto its remote stack. The
+		 * acquire pairs with the owner's release when it parked the slab
+		 * (NOTIFY), so the owner's state, which a notification writes, is
+		 * visible here however new it is. */
+		uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_acquire);
 		while (w & PGA_SLAB_FROZEN) {
 			if (remote_top(w) == obj)
 				bad_object_free("double free", obj, slab);
@@ -500,7 +503,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 			*(void **)obj = remote_top(w);
 			if (atomic_compare_exchange_weak_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
-			        memory_order_release, memory_order_relaxed)) {
+			        memory_order_acq_rel, memory_order_acquire)) {
 				/* A full slab: tell its owner, who collects it at
 				 * its next refill. The owner may exit meanwhile and
 				 * its state be recycled: states are never unmapped,
