@@ -32,11 +32,6 @@ struct pga_lock {
 	_Atomic uint64_t sleeps;
 };
 
-#define PGA_LOCK_INITIALIZER                                                                       \
-	{                                                                                          \
-		0, 0, 0, 0                                                                         \
-	}
-
 void pga_lock_slow(struct pga_lock *l);
 void pga_lock_wake(struct pga_lock *l);
 
