@@ -43,84 +43,81 @@
  * writing it to a broken fd line after line. Lines are flushed whole: a
  * line is never cut by a flush in its middle.
  */
-struct out {
-	struct pga_fmt f;
-};
 
 /* Longer than any one line printed here. */
 #define OUT_LINE_MAX 512
 
-static void out_flush(struct out *o)
+static void out_flush(struct pga_fmt *o)
 {
-	pga_fmt_flush(&o->f);
+	pga_fmt_flush(o);
 }
 
 /* Flush when the next line might not fit. */
-static void out_room(struct out *o)
+static void out_room(struct pga_fmt *o)
 {
-	if (o->f.len > sizeof(o->f.buf) - OUT_LINE_MAX)
+	if (o->len > sizeof(o->buf) - OUT_LINE_MAX)
 		out_flush(o);
 }
 
-static void out_eol(struct out *o)
+static void out_eol(struct pga_fmt *o)
 {
-	pga_fmt_char(&o->f, '\n');
+	pga_fmt_char(o, '\n');
 	out_room(o);
 }
 
 /* One "# <path>" line per section, so that tools can split the output. */
-static void out_header(struct out *o, const char *path)
+static void out_header(struct pga_fmt *o, const char *path)
 {
-	pga_fmt_str(&o->f, "# ");
-	pga_fmt_str(&o->f, path);
+	pga_fmt_str(o, "# ");
+	pga_fmt_str(o, path);
 	out_eol(o);
 }
 
-static void out_u64(struct out *o, uint64_t v, int width)
+static void out_u64(struct pga_fmt *o, uint64_t v, int width)
 {
-	pga_fmt_u64(&o->f, v, width);
+	pga_fmt_u64(o, v, width);
 }
 
-static void out_str(struct out *o, const char *s)
+static void out_str(struct pga_fmt *o, const char *s)
 {
-	pga_fmt_str(&o->f, s);
+	pga_fmt_str(o, s);
 }
 
 /* A label and its value, the shape of most /proc lines. */
-static void out_kv(struct out *o, const char *label, uint64_t v)
+static void out_kv(struct pga_fmt *o, const char *label, uint64_t v)
 {
 	out_str(o, label);
 	out_u64(o, v, 0);
 }
 
 /* "name value\n", the /proc/vmstat and numastat line. */
-static void out_name_value(struct out *o, const char *name, uint64_t v)
+static void out_name_value(struct pga_fmt *o, const char *name, uint64_t v)
 {
 	out_str(o, name);
-	pga_fmt_char(&o->f, ' ');
+	pga_fmt_char(o, ' ');
 	out_u64(o, v, 0);
 	out_eol(o);
 }
 
 /* "Node %d, zone %8s" (the buddyinfo, zoneinfo and block count prefix). */
-static void out_node_zone(struct out *o, const struct pga_zone *zone)
+static void out_node_zone(struct pga_fmt *o, const struct pga_zone *zone)
 {
 	out_str(o, "Node ");
-	pga_fmt_i64(&o->f, zone->node, 0);
+	pga_fmt_i64(o, zone->node, 0);
 	out_str(o, ", zone ");
-	pga_fmt_strw(&o->f, zone->name, 8);
+	pga_fmt_strw(o, zone->name, 8);
 }
 
 /* "Node %d, zone %8s " and n counts, each right-aligned in width and
  * followed by a space: the buddyinfo line and the pageblock count line. */
-static void out_zone_row(struct out *o, const struct pga_zone *zone, const unsigned long *v, int n,
-                         int width)
+static void out_zone_row(struct pga_fmt *o, const struct pga_zone *zone, const unsigned long *v,
+                         int n, int width)
 {
 	out_node_zone(o, zone);
-	pga_fmt_char(&o->f, ' ');
+	pga_fmt_char(o, ' ');
 	for (int i = 0; i < n; i++) {
 		out_u64(o, v[i], width);
-		pga_fmt_char(&o->f, ' ');
+		pga_fmt_char(o, ' ');
 	}
 	out_eol(o);
 }
@@ -128,7 +125,7 @@ static void out_zone_row(struct out *o, const struct pga_zone *zone, const unsig
 /* ---------------------------------------------------------------------- */
 /* /proc/buddyinfo                                                        */
 
-static void print_buddyinfo(struct out *o)
+static void print_buddyinfo(struct pga_fmt *o)
 {
 	unsigned long nr_free[PGA_MAX_ORDER];
 
@@ -148,7 +145,7 @@ static void print_buddyinfo(struct out *o)
 /* /proc/pagetypeinfo                                                     */
 
 /* "Node %4d, zone %8s, type %12s " and the block count per order. */
-static void print_pagetype_free(struct out *o, struct pga_zone *zone)
+static void print_pagetype_free(struct pga_fmt *o, struct pga_zone *zone)
 {
 	unsigned long count[PGA_MIGRATE_TYPES][PGA_MAX_ORDER];
 	bool overflow[PGA_MIGRATE_TYPES][PGA_MAX_ORDER];
@@ -161,24 +158,24 @@ static void print_pagetype_free(struct out *o, struct pga_zone *zone)
 
 	for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
 		out_str(o, "Node ");
-		pga_fmt_i64(&o->f, zone->node, 4);
+		pga_fmt_i64(o, zone->node, 4);
 		out_str(o, ", zone ");
-		pga_fmt_strw(&o->f, zone->name, 8);
+		pga_fmt_strw(o, zone->name, 8);
 		out_str(o, ", type ");
-		pga_fmt_strw(&o->f, pga_migratetype_names[mt], 12);
-		pga_fmt_char(&o->f, ' ');
+		pga_fmt_strw(o, pga_migratetype_names[mt], 12);
+		pga_fmt_char(o, ' ');
 		for (int ord = 0; ord < PGA_MAX_ORDER; ord++) {
 			if (overflow[mt][ord])
-				pga_fmt_char(&o->f, '>');
+				pga_fmt_char(o, '>');
 			out_u64(o, count[mt][ord], 6);
-			pga_fmt_char(&o->f, ' ');
+			pga_fmt_char(o, ' ');
 		}
 		out_eol(o);
 	}
 }
 
 /* "Node %d, zone %8s " and the pageblock count per migratetype. */
-static void print_pagetype_blocks(struct out *o, struct pga_zone *zone)
+static void print_pagetype_blocks(struct pga_fmt *o, struct pga_zone *zone)
 {
 	unsigned long count[PGA_MIGRATE_TYPES];
 
@@ -196,20 +193,20 @@ static bool node_has_memory(const struct pga_node *node)
 
 /* The kernel's pagetypeinfo_show(), which runs once per node: the whole
  * block, headings included, repeats for every node with memory. */
-static void print_pagetypeinfo_node(struct out *o, struct pga_node *node)
+static void print_pagetypeinfo_node(struct pga_fmt *o, struct pga_node *node)
 {
 	out_str(o, "Page block order: ");
-	pga_fmt_i64(&o->f, PGA_PAGEBLOCK_ORDER, 0);
+	pga_fmt_i64(o, PGA_PAGEBLOCK_ORDER, 0);
 	out_eol(o);
 	out_kv(o, "Pages per block:  ", PGA_PAGEBLOCK_PAGES);
 	out_eol(o);
 	out_eol(o);
 
-	pga_fmt_strw(&o->f, "Free pages count per migrate type at order", -43);
-	pga_fmt_char(&o->f, ' ');
+	pga_fmt_strw(o, "Free pages count per migrate type at order", -43);
+	pga_fmt_char(o, ' ');
 	for (int ord = 0; ord < PGA_MAX_ORDER; ord++) {
-		pga_fmt_i64(&o->f, ord, 6);
-		pga_fmt_char(&o->f, ' ');
+		pga_fmt_i64(o, ord, 6);
+		pga_fmt_char(o, ' ');
 	}
 	out_eol(o);
 	for (int i = 0; i < PGA_NR_ZONES; i++)
@@ -217,10 +214,10 @@ static void print_pagetypeinfo_node(struct out *o, struct pga_node *node)
 			print_pagetype_free(o, &node->zones[i]);
 
 	out_eol(o);
-	pga_fmt_strw(&o->f, "Number of blocks type ", -23);
+	pga_fmt_strw(o, "Number of blocks type ", -23);
 	for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
-		pga_fmt_strw(&o->f, pga_migratetype_names[mt], 12);
-		pga_fmt_char(&o->f, ' ');
+		pga_fmt_strw(o, pga_migratetype_names[mt], 12);
+		pga_fmt_char(o, ' ');
 	}
 	out_eol(o);
 	for (int i = 0; i < PGA_NR_ZONES; i++)
@@ -228,7 +225,7 @@ static void print_pagetypeinfo_node(struct out *o, struct pga_node *node)
 			print_pagetype_blocks(o, &node->zones[i]);
 }
 
-static void print_pagetypeinfo(struct out *o)
+static void print_pagetypeinfo(struct pga_fmt *o)
 {
 	out_header(o, "/proc/pagetypeinfo");
 	for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
@@ -270,18 +267,18 @@ static void pageset_walk_fn(struct pga_thread *t, void *arg)
 	w->n++;
 }
 
-static void print_pageset(struct out *o, const struct pga_zone *zone, long tid, int count)
+static void print_pageset(struct pga_fmt *o, const struct pga_zone *zone, long tid, int count)
 {
 	/* zoneinfo starts its lines with "\n": make room before, not after. */
 	out_room(o);
 	out_str(o, "\n    thread: ");
-	pga_fmt_i64(&o->f, tid, 0);
+	pga_fmt_i64(o, tid, 0);
 	out_str(o, "\n              count: ");
-	pga_fmt_i64(&o->f, count, 0);
+	pga_fmt_i64(o, count, 0);
 	out_str(o, "\n              high:  ");
-	pga_fmt_i64(&o->f, zone->pcp_high, 0);
+	pga_fmt_i64(o, zone->pcp_high, 0);
 	out_str(o, "\n              batch: ");
-	pga_fmt_i64(&o->f, zone->pcp_batch, 0);
+	pga_fmt_i64(o, zone->pcp_batch, 0);
 }
 
 /*
@@ -291,7 +288,7 @@ static void print_pageset(struct out *o, const struct pga_zone *zone, long tid, 
  * thread that comes or goes between passes may be missed or shown twice,
  * as a racing snapshot of per-CPU state can be in the kernel.
  */
-static void print_pagesets(struct out *o, const struct pga_zone *zone)
+static void print_pagesets(struct pga_fmt *o, const struct pga_zone *zone)
 {
 	struct pageset_walk w = {.zone_id = zone->id};
 
@@ -309,16 +306,16 @@ static void print_pagesets(struct out *o, const struct pga_zone *zone)
 }
 
 /* "\n      %-12s %lu", the zoneinfo counter line. */
-static void print_zone_counter(struct out *o, const char *name, uint64_t v)
+static void print_zone_counter(struct pga_fmt *o, const char *name, uint64_t v)
 {
 	out_room(o);
 	out_str(o, "\n      ");
-	pga_fmt_strw(&o->f, name, -12);
-	pga_fmt_char(&o->f, ' ');
+	pga_fmt_strw(o, name, -12);
+	pga_fmt_char(o, ' ');
 	out_u64(o, v, 0);
 }
 
-static void print_zoneinfo_zone(struct out *o, struct pga_zone *zone)
+static void print_zoneinfo_zone(struct pga_fmt *o, struct pga_zone *zone)
 {
 	struct pga_zone_stats st;
 
@@ -336,9 +333,9 @@ static void print_zoneinfo_zone(struct out *o, struct pga_zone *zone)
 	for (int i = 0; i < PGA_NR_ZONES; i++) {
 		if (i)
 			out_str(o, ", ");
-		pga_fmt_i64(&o->f, (long)zone->lowmem_reserve[i], 0);
+		pga_fmt_i64(o, (long)zone->lowmem_reserve[i], 0);
 	}
-	pga_fmt_char(&o->f, ')');
+	pga_fmt_char(o, ')');
 
 	print_zone_counter(o, "nr_free_pages", st.free);
 	print_zone_counter(o, "nr_zone_pcp", st.pcp);
@@ -356,7 +353,7 @@ static void print_zoneinfo_zone(struct out *o, struct pga_zone *zone)
 	out_eol(o);
 }
 
-static void print_zoneinfo(struct out *o)
+static void print_zoneinfo(struct pga_fmt *o)
 {
 	out_header(o, "/proc/zoneinfo");
 	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
@@ -393,7 +390,7 @@ static void sum_events(int nid, uint64_t ev[PGA_NR_ZONE_EVENTS], uint64_t pgallo
 }
 
 /* The kernel's /proc/vmstat order: zone counters, NUMA counters, events. */
-static void print_vmstat(struct out *o)
+static void print_vmstat(struct pga_fmt *o)
 {
 	uint64_t ev[PGA_NR_ZONE_EVENTS], pgalloc[PGA_NR_ZONES];
 	struct pga_zone_stats st;
@@ -433,7 +430,7 @@ static void print_vmstat(struct out *o)
 
 /* /sys/devices/system/node/node<N>/numastat, each file introduced by a
  * "node<N>:" line. */
-static void print_numastat(struct out *o)
+static void print_numastat(struct pga_fmt *o)
 {
 	out_header(o, "/sys/devices/system/node/node*/numastat");
 	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
@@ -443,8 +440,8 @@ static void print_numastat(struct out *o)
 		sum_events(nid, ev, pgalloc);
 		pga_events_to_stats(ev, &st);
 		out_str(o, "node");
-		pga_fmt_i64(&o->f, nid, 0);
-		pga_fmt_char(&o->f, ':');
+		pga_fmt_i64(o, nid, 0);
+		pga_fmt_char(o, ':');
 		out_eol(o);
 		out_name_value(o, "numa_hit", st.numa_hit);
 		out_name_value(o, "numa_miss", st.numa_miss);
@@ -464,7 +461,7 @@ static void print_numastat(struct out *o)
 
 pga_export int pga_stats_print(int fd, unsigned what)
 {
-	struct out o;
+	struct pga_fmt o;
 
 	pga_page_init();
 	/* Unknown bits are a caller's mistake (or a newer header): say so
@@ -482,7 +479,7 @@ pga_export int pga_stats_print(int fd, unsigned what)
 	if (what == 0)
 		what = PGA_STATS_ALL;
 
-	pga_fmt_init(&o.f, fd);
+	pga_fmt_init(&o, fd);
 	if (what & PGA_STATS_BUDDYINFO)
 		print_buddyinfo(&o);
 	if (what & PGA_STATS_PAGETYPEINFO)
@@ -495,8 +492,8 @@ pga_export int pga_stats_print(int fd, unsigned what)
 		print_numastat(&o);
 	out_flush(&o);
 
-	if (o.f.err) {
-		errno = o.f.err;
+	if (o.err) {
+		errno = o.err;
 		return -1;
 	}
 	return 0;
