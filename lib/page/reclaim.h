@@ -9,6 +9,8 @@
 
 #include <stdatomic.h>
 
+#include "compiler.h"
+
 /* Direct reclaim, from the allocation slow path: the clients' caches and
  * every thread's pcp lists back to the buddy lists. Returns the pages that
  * came back (0: no progress). */
@@ -37,7 +39,7 @@ extern _Atomic int pga_kswapd_state; /* 0: not started; else started or off */
 
 static inline void pga_kswapd_start(void)
 {
-	if (__builtin_expect(!atomic_load_explicit(&pga_kswapd_state, memory_order_relaxed), 0))
+	if (unlikely(!atomic_load_explicit(&pga_kswapd_state, memory_order_relaxed)))
 		pga_kswapd_start_slow();
 }
 
