@@ -145,7 +145,18 @@ unsigned long pga_shrink_all_memory(void);
 #define PGA_STATS_ZONEINFO     0x4u
 #define PGA_STATS_VMSTAT       0x8u
 #define PGA_STATS_NUMASTAT     0x10u
+#define PGA_STATS_SLABINFO     0x20u /* as /proc/slabinfo, per node and size class */
+#define PGA_STATS_MEMINFO      0x40u /* where the process's RSS is */
+#define PGA_STATS_ALL          0x7fu
+/* Not a view: the views as one JSON document instead of text. */
+#define PGA_STATS_JSON 0x100u
 int pga_stats_print(int fd, unsigned what);
+
+/* The same by name: views is a list of buddyinfo, pagetypeinfo, zoneinfo,
+ * vmstat, numastat, slabinfo, meminfo, all (and json for the format),
+ * separated by ',' or ':'; NULL or "" means all. -1 with errno EINVAL for
+ * an unknown name. */
+int pga_stats_print_views(int fd, const char *views);
 
 /* One zone's counters, for programs that read them directly. */
 struct pga_zone_stats {

@@ -19,6 +19,16 @@ void pga_fmt_init(struct pga_fmt *f, int fd)
 	f->fd = fd;
 	f->err = 0;
 	f->len = 0;
+	f->sink = NULL;
+	f->sink_arg = NULL;
+}
+
+void pga_fmt_init_sink(struct pga_fmt *f, int (*sink)(void *arg, const char *buf, size_t len),
+                       void *arg)
+{
+	pga_fmt_init(f, 0);
+	f->sink = sink;
+	f->sink_arg = arg;
 }
 
 int pga_fmt_flush(struct pga_fmt *f)
@@ -37,6 +47,14 @@ int pga_fmt_flush(struct pga_fmt *f)
 	/* errno is the caller's: flushes happen inside malloc. */
 	int saved = errno;
 	errno = 0;
+	if (f->sink) {
+		rc = f->sink(f->sink_arg, f->buf, f->len);
+		if (rc != 0)
+			f->err = rc;
+		errno = saved;
+		f->len = 0;
+		return f->err ? -1 : 0;
+	}
 	rc = pga_os_write_all(f->fd, f->buf, f->len);
 	/* write(2) returning 0 leaves errno alone: call it EIO. */
 	if (rc != 0)

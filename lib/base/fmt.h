@@ -13,11 +13,18 @@
 struct pga_fmt {
 	int fd;  /* where pga_fmt_flush writes; -1: never flush, truncate */
 	int err; /* errno of the first write that failed, 0 if none */
+	/* Instead of fd, when set: pga_fmt_flush hands the buffer to sink
+	 * (a memory area, a stdio FILE); a nonzero return is the error. */
+	int (*sink)(void *arg, const char *buf, size_t len);
+	void *sink_arg;
 	size_t len;
 	char buf[4096];
 };
 
 void pga_fmt_init(struct pga_fmt *f, int fd);
+/* Flushes go to sink(arg, ...) rather than to a file descriptor. */
+void pga_fmt_init_sink(struct pga_fmt *f, int (*sink)(void *arg, const char *buf, size_t len),
+                       void *arg);
 void pga_fmt_str(struct pga_fmt *f, const char *s);
 /* s padded with spaces on the left (width > 0) or right (width < 0). */
 void pga_fmt_strw(struct pga_fmt *f, const char *s, int width);

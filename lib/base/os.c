@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -22,6 +24,14 @@
 
 #include "compiler.h"
 #include "pgalloc.h"
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA           0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -266,6 +276,11 @@ void pga_os_sleep_us(unsigned us)
 
 bool pga_os_thread_start(void *(*fn)(void *), void *arg)
 {
+	return pga_os_thread_start_stack(fn, arg, 0);
+}
+
+bool pga_os_thread_start_stack(void *(*fn)(void *), void *arg, size_t stack_bytes)
+{
 	pthread_attr_t attr;
 	pthread_t th;
 	sigset_t all, old;
@@ -274,6 +289,8 @@ bool pga_os_thread_start(void *(*fn)(void *), void *arg)
 	if (pthread_attr_init(&attr) != 0)
 		return false;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (stack_bytes)
+		pthread_attr_setstacksize(&attr, stack_bytes);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&th, &attr, fn, arg);
@@ -316,6 +333,104 @@ void pga_os_membarrier(void)
 int pga_os_dup_cloexec(int fd)
 {
 	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+bool pga_os_name_mapping(void *addr, size_t len, const char *name)
+{
+	int saved = errno;
+	bool ok = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, len,
+	                (unsigned long)name) == 0;
+
+	errno = saved;
+	return ok;
+}
+
+size_t pga_os_resident_bytes(const void *addr, size_t len)
+{
+	/* One byte per page; a stack vector of 4096 covers 16 MiB a call. */
+	unsigned char vec[4096];
+	uintptr_t p = (uintptr_t)addr, end = p + len;
+	size_t pages = 0;
+	int saved = errno;
+
+	while (p < end) {
+		size_t n = (end - p) >> PGA_PAGE_SHIFT;
+
+		if (n > sizeof(vec))
+			n = sizeof(vec);
+		if (n == 0)
+			break;
+		if (mincore((void *)p, n << PGA_PAGE_SHIFT, vec) == 0)
+			for (size_t i = 0; i < n; i++)
+				pages += vec[i] & 1;
+		p += n << PGA_PAGE_SHIFT;
+	}
+	errno = saved;
+	return pages << PGA_PAGE_SHIFT;
+}
+
+void *pga_os_map_memfd(const char *name, size_t size, int *fd)
+{
+	int saved = errno;
+	int f = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+	void *p = MAP_FAILED;
+
+	if (f >= 0 && fchmod(f, 0600) == 0 && ftruncate(f, (off_t)size) == 0)
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	if (p == MAP_FAILED) {
+		if (f >= 0)
+			close(f);
+		errno = saved;
+		return NULL;
+	}
+	*fd = f;
+	errno = saved;
+	return p;
+}
+
+void pga_os_unmap_memfd(void *addr, size_t size, int fd)
+{
+	int saved = errno;
+
+	munmap(addr, size);
+	close(fd);
+	errno = saved;
+}
+
+void pga_os_futex_wait_shared(_Atomic uint32_t *addr, uint32_t val, long timeout_ms)
+{
+	struct timespec ts = {.tv_sec = timeout_ms / 1000,
+	                      .tv_nsec = (timeout_ms % 1000) * 1000000L};
+	int saved = errno;
+
+	syscall(SYS_futex, addr, FUTEX_WAIT, val, timeout_ms < 0 ? NULL : &ts, NULL, 0);
+	errno = saved;
+}
+
+void pga_os_futex_wake_shared(_Atomic uint32_t *addr, int n)
+{
+	int saved = errno;
+
+	syscall(SYS_futex, addr, FUTEX_WAKE, n, NULL, NULL, 0);
+	errno = saved;
+}
+
+long pga_os_getpid(void)
+{
+	return (long)getpid();
+}
+
+uint64_t pga_os_realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int pga_os_open_append(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
 void pga_os_log(const char *msg, size_t len)

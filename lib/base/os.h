@@ -100,6 +100,9 @@ void pga_os_futex_wake(_Atomic uint32_t *addr, int n);
 /* Start a detached thread running fn(arg), with every signal blocked (it
  * must not take a program's signals). Returns false when it cannot. */
 bool pga_os_thread_start(void *(*fn)(void *), void *arg);
+/* The same with a stack of stack_bytes (0: the default, 8 MiB mostly): for
+ * a thread that must not take much of the address space. */
+bool pga_os_thread_start_stack(void *(*fn)(void *), void *arg, size_t stack_bytes);
 
 /* Yield the CPU (sched_yield). */
 void pga_os_yield(void);
@@ -118,6 +121,44 @@ void pga_os_membarrier(void);
 
 /* A duplicate of fd, close-on-exec, or -1. */
 int pga_os_dup_cloexec(int fd);
+
+/*
+ * Name the anonymous mapping [addr, addr + len) (page aligned) name, as
+ * /proc/PID/maps and smaps show it ("[anon:NAME]"): PR_SET_VMA_ANON_NAME,
+ * Linux 5.17 with CONFIG_ANON_VMA_NAME. The kernel copies name. Returns
+ * false where the kernel cannot (nothing changes then).
+ */
+bool pga_os_name_mapping(void *addr, size_t len, const char *name);
+
+/* Bytes of [addr, addr + len) (page aligned) resident in memory (mincore),
+ * 0 where the range is not mapped. */
+size_t pga_os_resident_bytes(const void *addr, size_t len);
+
+/*
+ * A shared mapping of size bytes for other processes of the same user to
+ * read: an anonymous file (memfd_create, close-on-exec, mode 0600) called
+ * name, mapped MAP_SHARED read-write. Returns the address and *fd, or NULL
+ * (errno left alone).
+ */
+void *pga_os_map_memfd(const char *name, size_t size, int *fd);
+
+/* Undo pga_os_map_memfd (also in a fork child, for the parent's). */
+void pga_os_unmap_memfd(void *addr, size_t size, int fd);
+
+/* Futexes on memory shared between processes: wait while *addr == val, at
+ * most timeout_ms (-1: no limit); wake up to n waiters. errno left alone. */
+void pga_os_futex_wait_shared(_Atomic uint32_t *addr, uint32_t val, long timeout_ms);
+void pga_os_futex_wake_shared(_Atomic uint32_t *addr, int n);
+
+/* The process id (getpid). */
+long pga_os_getpid(void);
+
+/* Wall-clock time in milliseconds since the epoch (CLOCK_REALTIME). */
+uint64_t pga_os_realtime_ms(void);
+
+/* Open path for writing (created 0600 if need be, appended to, close-on-exec):
+ * the fd, or -1 with errno. */
+int pga_os_open_append(const char *path);
 
 /* Print a message on stderr with write(2). */
 void pga_os_log(const char *msg, size_t len);

@@ -332,8 +332,8 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 		else if (zero)
 			memset(p, 0, b.len);
 	}
-	if (!p)
-		p = pga_os_map(len, align);
+	if (!p && (p = pga_os_map(len, align)) != NULL)
+		pga_os_name_mapping(p, len, "pgalloc huge"); /* [anon:pgalloc huge] in maps */
 	if (!p)
 		goto nomem;
 	PGA_BUG_ON((uintptr_t)p & (align - 1));
@@ -482,6 +482,14 @@ void pga_huge_usage(uint64_t *count, uint64_t *bytes)
 	pthread_mutex_lock(&huge.lock);
 	*count = huge.used;
 	*bytes = huge.bytes;
+	pthread_mutex_unlock(&huge.lock);
+}
+
+void pga_huge_cache_usage(uint64_t *count, uint64_t *bytes)
+{
+	pthread_mutex_lock(&huge.lock);
+	*count = huge.nr_cached;
+	*bytes = huge.cached_bytes;
 	pthread_mutex_unlock(&huge.lock);
 }
 

@@ -39,6 +39,10 @@ void *pga_huge_realloc(void *p, size_t size);
 /* Number and total mapped bytes of live huge allocations. */
 void pga_huge_usage(uint64_t *count, uint64_t *bytes);
 
+/* Number and total bytes of freed blocks kept in the huge cache for reuse
+ * (mapped, possibly resident), under the table lock. */
+void pga_huge_cache_usage(uint64_t *count, uint64_t *bytes);
+
 /* Fork handlers: hold the table lock across fork. */
 void pga_huge_lock(void);
 void pga_huge_unlock(void);

@@ -77,7 +77,7 @@ void pga_page_init_slow(void)
 		pthread_mutex_unlock(&init_lock);
 		return;
 	}
-	pga_options_parse(&pga_opts, getenv("PGALLOC_CONF"));
+	pga_options_load(&pga_opts);
 	pga_topology_init(&pga_topo, &pga_opts);
 	pga_mem.nr_nodes = pga_topo.nr_nodes;
 	pga_zones_init();

@@ -28,12 +28,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "compiler.h"
 #include "fmt.h"
 #include "nodemask.h"
+#include "os.h"
 #include "scan.h"
 
 /* Keys hold values up to 10^18 (fail_seed) in a long. */
@@ -69,6 +71,9 @@ enum opt_id {
 	OPT_FAIL_MIN_ORDER,
 	OPT_FAIL_SEED,
 	OPT_STATS_PRINT,
+	OPT_STATS_FILE,
+	OPT_STATS_INTERVAL_MS,
+	OPT_STATS_LIVE,
 	OPT_NR,
 };
 
@@ -90,6 +95,9 @@ struct opt_key {
 	long def;
 	/* Keys of another shape set their own default (NULL: zero). */
 	void (*reset)(struct pga_options *o);
+	/* The documentation: docs/configuration.md's table and pgalloc-stat
+	 * --conf are generated from these (type_name NULL: from type). */
+	const char *type_name, *values, *def_text, *layer, *effect, *anchor;
 };
 
 /* ------------------------------------------------------------------------
@@ -207,6 +215,91 @@ static bool parse_bool(struct pga_options *o, const struct opt_key *k, const cha
 	return false;
 }
 
+const struct pga_stats_view_name pga_stats_view_names[] = {
+    {"buddyinfo", PGA_STATS_BUDDYINFO}, {"pagetypeinfo", PGA_STATS_PAGETYPEINFO},
+    {"zoneinfo", PGA_STATS_ZONEINFO},   {"vmstat", PGA_STATS_VMSTAT},
+    {"numastat", PGA_STATS_NUMASTAT},   {"slabinfo", PGA_STATS_SLABINFO},
+    {"meminfo", PGA_STATS_MEMINFO},     {"all", PGA_STATS_ALL},
+    {"json", PGA_STATS_JSON},           {NULL, 0},
+};
+
+bool pga_stats_parse_views(const char *s, const char *end, char sep, unsigned *mask)
+{
+	unsigned m = 0;
+
+	while (s < end) {
+		const char *e = memchr(s, sep, (size_t)(end - s));
+		const char *a = s, *b = e ? e : end;
+		bool found = false;
+
+		pga_scan_trim(&a, &b);
+		for (int i = 0; pga_stats_view_names[i].name; i++) {
+			if (pga_scan_eq(a, b, pga_stats_view_names[i].name)) {
+				m |= pga_stats_view_names[i].bit;
+				found = true;
+			}
+		}
+		if (!found)
+			return false;
+		s = e ? e + 1 : end;
+	}
+	*mask = m;
+	return true;
+}
+
+/* stats_print: yes/no as before (yes: the kernel's five views), or a list
+ * of views. */
+static bool parse_stats_print(struct pga_options *o, const struct opt_key *k, const char *v,
+                              const char *end)
+{
+	unsigned m;
+
+	(void)k;
+	if (v == end)
+		return false;
+	for (const char *const *y = (const char *const[]){"1", "true", "yes", NULL}; *y; y++)
+		if (pga_scan_eq(v, end, *y)) {
+			o->stats_print = PGA_STATS_BUDDYINFO | PGA_STATS_PAGETYPEINFO |
+			                 PGA_STATS_ZONEINFO | PGA_STATS_VMSTAT | PGA_STATS_NUMASTAT;
+			return true;
+		}
+	for (const char *const *n = (const char *const[]){"0", "false", "no", NULL}; *n; n++)
+		if (pga_scan_eq(v, end, *n)) {
+			o->stats_print = 0;
+			return true;
+		}
+	if (!pga_stats_parse_views(v, end, ':', &m))
+		return false;
+	/* "json" alone: every view, as JSON. */
+	if ((m & PGA_STATS_ALL) == 0)
+		m |= PGA_STATS_ALL;
+	o->stats_print = m;
+	return true;
+}
+
+static bool parse_stats_file(struct pga_options *o, const struct opt_key *k, const char *v,
+                             const char *end)
+{
+	size_t n = (size_t)(end - v);
+
+	(void)k;
+	if (n == 0 || n >= sizeof(o->stats_file))
+		return false;
+	memcpy(o->stats_file, v, n);
+	o->stats_file[n] = '\0';
+	return true;
+}
+
+static bool parse_stats_interval(struct pga_options *o, const struct opt_key *k, const char *v,
+                                 const char *end)
+{
+	if (pga_scan_eq(v, end, "0")) {
+		o->stats_interval_ms = 0;
+		return true;
+	}
+	return parse_long_field(o, k, v, end);
+}
+
 /* Defaults of the keys that are not one long. */
 static void reset_node_limit_mb(struct pga_options *o)
 {
@@ -230,6 +323,13 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_NUMA_FAKE] =
         {
             .name = "numa_fake",
+            .type_name = "integer",
+            .values = "1..64",
+            .def_text = "0: the real topology",
+            .layer = "page",
+            .effect = "Replaces the machine's NUMA topology with N fake nodes, like the kernel's "
+                      "numa=fake=N.",
+            .anchor = "numa_fake",
             .parse = parse_numa_fake,
             .expect = "an integer 1..64 (the number of fake NUMA nodes)",
             .min = 1,
@@ -238,6 +338,12 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_NUMA_DISTANCE] =
         {
             .name = "numa_distance",
+            .type_name = "list",
+            .values = "N×N integers 10..254, `:`-separated",
+            .def_text = "10 local, 20 remote",
+            .layer = "page",
+            .effect = "The fake nodes' distance matrix, row by row; needs numa_fake.",
+            .anchor = "numa_distance",
             .parse = parse_numa_distance,
             .expect = "numa_fake*numa_fake integers 10..254 separated by ':', row by row, "
                       "10 on the diagonal and more than 10 elsewhere",
@@ -247,6 +353,12 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_NUMA_CPU_MAP] =
         {
             .name = "numa_cpu_map",
+            .type_name = "list",
+            .values = "up to 1024 node numbers, `:`-separated",
+            .def_text = "cpu c on node c % N",
+            .layer = "page",
+            .effect = "The fake node of each CPU, in CPU order; needs numa_fake.",
+            .anchor = "numa_cpu_map",
             .parse = parse_numa_cpu_map,
             .expect = "node numbers below numa_fake separated by ':' (the node of cpu 0, cpu 1, "
                       "...), at most 1024 of them",
@@ -256,6 +368,13 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_NODE_LIMIT_MB] =
         {
             .name = "node_limit_mb",
+            .type_name = "list",
+            .values = "4..16777216, one value or one per node",
+            .def_text = "the node's memory",
+            .layer = "page",
+            .effect = "How much memory each node may hand out: the zones' size, from which the "
+                      "watermarks derive.",
+            .anchor = "node_limit_mb",
             .parse = parse_node_limit_mb,
             .expect = "megabytes 4..16777216, one value for every node or one per node separated "
                       "by ':'",
@@ -266,6 +385,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_DMA32_MB] =
         {
             .name = "dma32_mb",
+            .values = "0..4096",
+            .def_text = "64",
+            .layer = "page",
+            .effect = "Size of each node's ZONE_DMA32 (below 4 GiB), in MiB; 0 turns it off.",
+            .anchor = "dma32_mb",
             .parse = parse_long_field,
             .expect = "an integer 0..4096 (megabytes per node; 0 disables ZONE_DMA32)",
             .min = 0,
@@ -277,6 +401,12 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_MIN_FREE_KBYTES] =
         {
             .name = "min_free_kbytes",
+            .values = "128..1048576",
+            .def_text = "sqrt(16 × node KiB), 128..262144",
+            .layer = "page",
+            .effect =
+                "The node's reserve in KiB: the min watermark (low = min × 5/4, high = min × 3/2).",
+            .anchor = "min_free_kbytes",
             .parse = parse_long_field,
             .expect = "an integer 128..1048576",
             .min = 128,
@@ -288,6 +418,12 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_LOWMEM_RESERVE_RATIO] =
         {
             .name = "lowmem_reserve_ratio",
+            .values = "1..65536",
+            .def_text = "256",
+            .layer = "page",
+            .effect =
+                "How much of ZONE_DMA32 a NORMAL request must leave alone: NORMAL pages / ratio.",
+            .anchor = "lowmem_reserve_ratio",
             .parse = parse_long_field,
             .expect = "an integer 1..65536",
             .min = 1,
@@ -299,6 +435,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_SECTION_MB] =
         {
             .name = "section_mb",
+            .values = "power of two 4..1024",
+            .def_text = "16",
+            .layer = "page",
+            .effect = "The step, in MiB, by which a zone grows (memory hotplug).",
+            .anchor = "section_mb",
             .parse = parse_section_mb,
             .expect = "a power of two 4..1024 (megabytes)",
             .min = 4,
@@ -310,6 +451,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_PCP_BATCH] =
         {
             .name = "pcp_batch",
+            .values = "1..4096",
+            .def_text = "the kernel's `zone_batchsize`",
+            .layer = "page",
+            .effect = "Pages moved at once between a thread's page cache and the buddy lists.",
+            .anchor = "pcp_batch-and-pcp_high",
             .parse = parse_long_field,
             .expect = "an integer 1..4096",
             .min = 1,
@@ -321,6 +467,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_PCP_HIGH] =
         {
             .name = "pcp_high",
+            .values = "1..65536, at least `pcp_batch`",
+            .def_text = "6 × batch",
+            .layer = "page",
+            .effect = "Pages a thread's page cache holds before it gives a batch back.",
+            .anchor = "pcp_batch-and-pcp_high",
             .parse = parse_long_field,
             .expect = "an integer 1..65536, not below pcp_batch",
             .min = 1,
@@ -332,6 +483,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_ZLC_INTERVAL_MS] =
         {
             .name = "zlc_interval_ms",
+            .values = "1..60000",
+            .def_text = "1000",
+            .layer = "page",
+            .effect = "How long the zonelist cache skips a zone found full, in ms.",
+            .anchor = "zlc_interval_ms",
             .parse = parse_long_field,
             .expect = "an integer 1..60000 (milliseconds)",
             .min = 1,
@@ -343,6 +499,12 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_DECAY_MS] =
         {
             .name = "decay_ms",
+            .values = "0..600000",
+            .def_text = "1000",
+            .layer = "page, malloc",
+            .effect = "How long free memory (buddy blocks, cached huge mappings) is kept before it "
+                      "goes back to the kernel, in ms.",
+            .anchor = "decay_ms",
             .parse = parse_long_field,
             .expect = "an integer 0..600000 (milliseconds; 0 gives freed huge blocks back at once)",
             .min = 0,
@@ -354,6 +516,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_BACKGROUND_RECLAIM] =
         {
             .name = "background_reclaim",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1",
+            .layer = "page",
+            .effect = "Whether a background thread (kswapd) gives free memory back after decay_ms.",
+            .anchor = "background_reclaim",
             .parse = parse_bool,
             .expect = "0, 1, true, false, yes or no",
             .type = OPT_BOOL,
@@ -363,6 +530,12 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_CPUSET_MEMS] =
         {
             .name = "cpuset_mems",
+            .type_name = "node list",
+            .values = "node list, e.g. `0-1:3`",
+            .def_text = "all nodes",
+            .layer = "page",
+            .effect = "The nodes allocations may use, narrowing the cpuset's Mems_allowed.",
+            .anchor = "cpuset_mems",
             .parse = parse_cpuset_mems,
             .expect = "a non-empty node list such as 0-1:3 (nodes 0..63, ranges a-b, separated "
                       "by ':')",
@@ -371,6 +544,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_FAIL_PROBABILITY] =
         {
             .name = "fail_probability",
+            .values = "0..100",
+            .def_text = "0 (off)",
+            .layer = "page",
+            .effect = "Percentage of page allocations that fail on purpose (fault injection).",
+            .anchor = "fault-injection",
             .parse = parse_long_field,
             .expect = "an integer 0..100 (percent)",
             .min = 0,
@@ -382,6 +560,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_FAIL_INTERVAL] =
         {
             .name = "fail_interval",
+            .values = "1..1000000000",
+            .def_text = "1",
+            .layer = "page",
+            .effect = "Only every interval-th candidate allocation may fail.",
+            .anchor = "fault-injection",
             .parse = parse_long_field,
             .expect = "an integer 1..1000000000",
             .min = 1,
@@ -393,6 +576,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_FAIL_TIMES] =
         {
             .name = "fail_times",
+            .values = "-1..1000000000",
+            .def_text = "-1 (no limit)",
+            .layer = "page",
+            .effect = "How many failures to inject at most.",
+            .anchor = "fault-injection",
             .parse = parse_long_field,
             .expect = "an integer -1..1000000000 (-1: no limit)",
             .min = -1,
@@ -404,6 +592,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_FAIL_MIN_ORDER] =
         {
             .name = "fail_min_order",
+            .values = "0..10",
+            .def_text = "0",
+            .layer = "page",
+            .effect = "Allocations of lower orders never fail.",
+            .anchor = "fault-injection",
             .parse = parse_long_field,
             .expect = "an integer 0..10",
             .min = 0,
@@ -415,6 +608,11 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_FAIL_SEED] =
         {
             .name = "fail_seed",
+            .values = "0..1000000000000000000",
+            .def_text = "42",
+            .layer = "page",
+            .effect = "Seed of the fault injection's random numbers.",
+            .anchor = "fault-injection",
             .parse = parse_long_field,
             .expect = "an integer 0..1000000000000000000",
             .min = 0,
@@ -426,12 +624,68 @@ static const struct opt_key keys[OPT_NR] = {
     [OPT_STATS_PRINT] =
         {
             .name = "stats_print",
+            .type_name = "view list",
+            .values = "`0 1 true false yes no`, `all`, or views `:`-separated, `json`",
+            .def_text = "0",
+            .layer = "stats",
+            .effect = "The statistics views printed at exit (1: buddyinfo, pagetypeinfo, zoneinfo, "
+                      "vmstat, numastat).",
+            .anchor = "stats_print",
+            .parse = parse_stats_print,
+            .expect = "0, 1, true, false, yes, no, all, or view names separated by ':' "
+                      "(buddyinfo, pagetypeinfo, zoneinfo, vmstat, numastat, slabinfo, "
+                      "meminfo, all; json for the format)",
+        },
+    [OPT_STATS_FILE] =
+        {
+            .name = "stats_file",
+            .type_name = "path",
+            .values = "a file name, at most 255 bytes",
+            .def_text = "empty: standard error",
+            .layer = "stats",
+            .effect = "Where stats_print and stats_interval_ms write (appended to, created 0600).",
+            .anchor = "stats_file",
+            .parse = parse_stats_file,
+            .expect = "a file name of 1..255 bytes",
+        },
+    [OPT_STATS_INTERVAL_MS] =
+        {
+            .name = "stats_interval_ms",
+            .values = "0, or 10..86400000",
+            .def_text = "0 (only at exit)",
+            .layer = "stats",
+            .effect = "Print the stats_print views every this many ms, from a thread of pgalloc's.",
+            .anchor = "stats_interval_ms",
+            .parse = parse_stats_interval,
+            .expect = "0 or an integer 10..86400000 (milliseconds)",
+            .min = 10,
+            .max = 86400000L,
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, stats_interval_ms),
+            .def = 0,
+        },
+    [OPT_STATS_LIVE] =
+        {
+            .name = "stats_live",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1",
+            .layer = "stats",
+            .effect = "Keep the live views that pgalloc-stat reads (a shared memfd and a sleeping "
+                      "thread).",
+            .anchor = "stats_live",
             .parse = parse_bool,
-            .type = OPT_BOOL,
-            .field = offsetof(struct pga_options, stats_print),
             .expect = "0, 1, true, false, yes or no",
+            .type = OPT_BOOL,
+            .field = offsetof(struct pga_options, stats_live),
+            .def = 1,
         },
 };
+
+/* What messages name as the source of an entry, and whether they are
+ * printed at all (not when the constructor already reported them). Set by
+ * pga_options_load for each source; start-up is single-threaded. */
+static const char *msg_source = "PGALLOC_CONF";
+static bool msg_quiet;
 
 /* ------------------------------------------------------------------------
  * Messages. Each is built whole in a pga_fmt and written with one write(2),
@@ -455,7 +709,10 @@ static void msg_flush(struct pga_fmt *f)
 	int saved = errno;
 
 	pga_fmt_char(f, '\n');
-	pga_fmt_flush(f);
+	if (msg_quiet)
+		f->len = 0;
+	else
+		pga_fmt_flush(f);
 	errno = saved;
 }
 
@@ -463,7 +720,9 @@ static void msg_flush(struct pga_fmt *f)
 static void msg_bad_begin(struct pga_fmt *f, const char *key, const char *v, const char *end)
 {
 	pga_fmt_init(f, 2);
-	pga_fmt_str(f, "pgalloc: PGALLOC_CONF: bad value '");
+	pga_fmt_str(f, "pgalloc: ");
+	pga_fmt_str(f, msg_source);
+	pga_fmt_str(f, ": bad value '");
 	fmt_range(f, v, end);
 	pga_fmt_str(f, "' for key '");
 	pga_fmt_str(f, key);
@@ -491,7 +750,9 @@ static void report_unknown(const char *key, const char *end)
 	struct pga_fmt f;
 
 	pga_fmt_init(&f, 2);
-	pga_fmt_str(&f, "pgalloc: PGALLOC_CONF: unknown key '");
+	pga_fmt_str(&f, "pgalloc: ");
+	pga_fmt_str(&f, msg_source);
+	pga_fmt_str(&f, ": unknown key '");
 	fmt_range(&f, key, end);
 	pga_fmt_str(&f, "'; known keys: ");
 	for (int i = 0; i < OPT_NR; i++) {
@@ -512,6 +773,7 @@ struct parse_state {
 	bool set[OPT_NR];
 	const char *val[OPT_NR];
 	const char *val_end[OPT_NR];
+	const char *src[OPT_NR]; /* the source of the value, for messages */
 };
 
 static void set_defaults(struct pga_options *o)
@@ -570,6 +832,7 @@ static int parse_entry(struct pga_options *o, struct parse_state *st, const char
 	st->set[id] = true;
 	st->val[id] = v;
 	st->val_end[id] = v_end;
+	st->src[id] = msg_source;
 	return 0;
 }
 
@@ -716,29 +979,158 @@ static int check_cpuset(struct pga_options *o, const struct parse_state *st)
 	return 0;
 }
 
+/* The entries of conf, separated by ',' (and by new lines, comments from
+ * '#' to the end of a line, when file). */
+static int parse_string(struct pga_options *opts, struct parse_state *st, const char *conf,
+                        bool file)
+{
+	int errors = 0;
+
+	for (const char *s = conf;;) {
+		const char *e = s;
+
+		while (*e && *e != ',' && !(file && (*e == '\n' || *e == '#')))
+			e++;
+		errors += parse_entry(opts, st, s, e);
+		if (file && *e == '#')
+			while (*e && *e != '\n')
+				e++;
+		if (*e == '\0')
+			break;
+		s = e + 1;
+	}
+	return errors;
+}
+
+/* Each check reports against the source of the key it drops. */
+static int run_check(struct pga_options *opts, const struct parse_state *st, int id,
+                     int (*check)(struct pga_options *, const struct parse_state *))
+{
+	const char *saved = msg_source;
+	int errors;
+
+	msg_source = st->src[id] ? st->src[id] : "PGALLOC_CONF";
+	errors = check(opts, st);
+	msg_source = saved;
+	return errors;
+}
+
+static int run_checks(struct pga_options *opts, const struct parse_state *st)
+{
+	int errors = 0;
+
+	errors += run_check(opts, st, OPT_NUMA_DISTANCE, check_numa_distance);
+	errors += run_check(opts, st, OPT_NUMA_CPU_MAP, check_numa_cpu_map);
+	errors += run_check(opts, st, OPT_NODE_LIMIT_MB, check_node_limit);
+	errors += run_check(opts, st, OPT_PCP_HIGH, check_pcp);
+	errors += run_check(opts, st, OPT_CPUSET_MEMS, check_cpuset);
+	return errors;
+}
+
 int pga_options_parse(struct pga_options *opts, const char *conf)
 {
 	struct parse_state st;
-	int errors = 0;
+	int errors;
 
 	set_defaults(opts);
 	if (!conf)
 		return 0;
 	memset(&st, 0, sizeof(st));
-	for (const char *s = conf;;) {
-		const char *e = strchr(s, ',');
+	errors = parse_string(opts, &st, conf, false);
+	return errors + run_checks(opts, &st);
+}
 
-		if (!e)
-			e = s + strlen(s);
-		errors += parse_entry(opts, &st, s, e);
-		if (*e == '\0')
-			break;
-		s = e + 1;
+/* ------------------------------------------------------------------------
+ * The sources of the process's configuration.
+ */
+
+const char *pga_options_system_file = "/etc/pgalloc.conf";
+
+/* The files' text, kept until the checks after the last source have
+ * quoted from it. Static: this runs inside the first malloc. */
+static char file_buf[2][8192];
+
+/* FNV-1a over the sources' text, to tell whether the environment or the
+ * files changed between the constructor's load and start-up's. */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static uint64_t reported_hash;
+
+int pga_options_load(struct pga_options *opts)
+{
+	const char *file = getenv("PGALLOC_CONF_FILE");
+	const char *env = getenv("PGALLOC_CONF");
+	struct parse_state st;
+	int errors = 0;
+	bool have[2];
+
+	have[0] = pga_os_read_file(pga_options_system_file, file_buf[0], sizeof(file_buf[0])) >= 0;
+	have[1] = file && *file && pga_os_read_file(file, file_buf[1], sizeof(file_buf[1])) >= 0;
+	uint64_t h = 14695981039346656037ULL;
+	h = hash_str(h, have[0] ? file_buf[0] : NULL);
+	h = hash_str(h, have[1] ? file_buf[1] : NULL);
+	h = hash_str(h, file);
+	h = hash_str(h, env);
+	msg_quiet = h == reported_hash;
+	reported_hash = h;
+
+	set_defaults(opts);
+	memset(&st, 0, sizeof(st));
+	if (have[0]) {
+		msg_source = pga_options_system_file;
+		errors += parse_string(opts, &st, file_buf[0], true);
 	}
-	errors += check_numa_distance(opts, &st);
-	errors += check_numa_cpu_map(opts, &st);
-	errors += check_node_limit(opts, &st);
-	errors += check_pcp(opts, &st);
-	errors += check_cpuset(opts, &st);
+	if (file && *file && !have[1]) {
+		struct pga_fmt f;
+		pga_fmt_init(&f, 2);
+		pga_fmt_str(&f, "pgalloc: PGALLOC_CONF_FILE: cannot read '");
+		fmt_range(&f, file, file + strlen(file));
+		pga_fmt_str(&f, "'; going on without it");
+		msg_flush(&f);
+		errors++;
+	} else if (have[1]) {
+		msg_source = file;
+		errors += parse_string(opts, &st, file_buf[1], true);
+	}
+	if (env) {
+		msg_source = "PGALLOC_CONF";
+		errors += parse_string(opts, &st, env, false);
+	}
+	errors += run_checks(opts, &st);
+	msg_source = "PGALLOC_CONF";
+	msg_quiet = false;
 	return errors;
+}
+
+/* At load time: report mistakes before the program's main, allocation or
+ * not. Into a scratch copy: start-up loads the configuration it uses. */
+__attribute__((constructor)) static void options_report_at_load(void)
+{
+	static struct pga_options scratch;
+
+	pga_options_load(&scratch);
+}
+
+/* ------------------------------------------------------------------------
+ * The documentation of the table.
+ */
+
+bool pga_option_doc(int i, struct pga_option_doc *d)
+{
+	if (i < 0 || i >= OPT_NR)
+		return false;
+	const struct opt_key *k = &keys[i];
+	d->name = k->name;
+	d->type = k->type_name ? k->type_name : k->type == OPT_BOOL ? "boolean" : "integer";
+	d->values = k->values ? k->values : k->expect;
+	d->def = k->def_text ? k->def_text : "";
+	d->layer = k->layer ? k->layer : "";
+	d->effect = k->effect ? k->effect : "";
+	d->anchor = k->anchor ? k->anchor : k->name;
+	return true;
 }

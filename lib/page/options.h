@@ -57,8 +57,14 @@ struct pga_options {
 	long fail_min_order;   /* orders below this never fail */
 	long fail_seed;
 
-	/* Statistics printed to stderr at exit. */
-	bool stats_print;
+	/* Statistics: the views printed at exit (a mask of PGA_STATS_*, with
+	 * PGA_STATS_JSON for the format; 0: none), where (stats_file, empty:
+	 * stderr), every stats_interval_ms (0: only at exit), and whether the
+	 * live views for pgalloc-stat are kept (stats_live). */
+	unsigned stats_print;
+	long stats_interval_ms;
+	bool stats_live;
+	char stats_file[256];
 };
 
 extern struct pga_options pga_opts;
@@ -67,5 +73,44 @@ extern struct pga_options pga_opts;
  * Errors are reported on stderr; the defaults stay for those keys. Returns
  * the number of errors. */
 int pga_options_parse(struct pga_options *opts, const char *conf);
+
+/*
+ * The process's configuration, from every source in order, later entries
+ * winning: /etc/pgalloc.conf, the file named by PGALLOC_CONF_FILE, then
+ * PGALLOC_CONF. Files hold the same entries, separated by ',' or new lines,
+ * '#' starting a comment. Messages name the source. A constructor loads it
+ * once when pgalloc is loaded, so that mistakes show even in a program that
+ * never allocates; start-up loads it again (the environment may have
+ * changed since, as in a test's child) and reports only what the
+ * constructor did not already. Not thread-safe: start-up holds its lock.
+ */
+int pga_options_load(struct pga_options *opts);
+
+/* The paths read (tests point them elsewhere). */
+extern const char *pga_options_system_file;
+
+/* One key's description, the table's row (docs/configuration.md and
+ * pgalloc-stat --conf are generated from these). false past the end. */
+struct pga_option_doc {
+	const char *name;
+	const char *type;   /* integer, boolean, list, ... */
+	const char *values; /* what is allowed, short */
+	const char *def;    /* the default, in words */
+	const char *layer;  /* the layer that reads it */
+	const char *effect; /* one sentence */
+	const char *anchor; /* section of docs/configuration.md */
+};
+bool pga_option_doc(int i, struct pga_option_doc *d);
+
+/* The names of the statistics views, as stats_print and
+ * pga_stats_print_views take them; bit: the PGA_STATS_* mask. */
+struct pga_stats_view_name {
+	const char *name;
+	unsigned bit;
+};
+extern const struct pga_stats_view_name pga_stats_view_names[];
+/* Parse a list of view names separated by sep (also "all", "json");
+ * false when a name is unknown. */
+bool pga_stats_parse_views(const char *s, const char *end, char sep, unsigned *mask);
 
 #endif /* PGA_OPTIONS_H */

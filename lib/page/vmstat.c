@@ -169,6 +169,30 @@ unsigned long pga_zone_free_list_count(struct pga_zone *zone, unsigned order, in
 	return n;
 }
 
+unsigned long pga_zone_free_clean_pages(struct pga_zone *zone)
+{
+	unsigned long pages = 0;
+
+	pga_lock(&zone->lock);
+	for (unsigned o = 0; o < PGA_MAX_ORDER; o++) {
+		for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
+			const struct pga_list *pos, *head = &zone->free_area[o].free_list[mt];
+			unsigned long n = 0;
+
+			pga_list_for_each (pos, head) {
+				const struct pga_page *page =
+				    container_of(pos, struct pga_page, lru);
+				if (++n >= FREE_LIST_WALK_CAP)
+					break;
+				if (page->age == PGA_AGE_CLEAN)
+					pages += 1UL << o;
+			}
+		}
+	}
+	pga_unlock(&zone->lock);
+	return pages;
+}
+
 void pga_zone_pageblock_counts(struct pga_zone *zone, unsigned long count[PGA_MIGRATE_TYPES])
 {
 	unsigned long nr;

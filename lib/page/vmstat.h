@@ -27,6 +27,12 @@ unsigned long pga_zone_nr_free(struct pga_zone *zone, unsigned long nr_free[PGA_
 unsigned long pga_zone_free_list_count(struct pga_zone *zone, unsigned order, int mt,
                                        bool *overflow);
 
+/* Free pages of the zone whose memory was given back to the kernel
+ * (blocks marked clean by reclaim), walked under the zone lock with the
+ * same cap per list as pga_zone_free_list_count: a lower bound. A block
+ * that merged since is dirty again, as its memory may be. */
+unsigned long pga_zone_free_clean_pages(struct pga_zone *zone);
+
 /* Pageblocks of each migratetype among the onlined ones. */
 void pga_zone_pageblock_counts(struct pga_zone *zone, unsigned long count[PGA_MIGRATE_TYPES]);
 

@@ -147,9 +147,29 @@ void pga_slab_free_slow(struct pga_slab_cpu *s, struct pga_zone *zone, struct pg
  * the threads that did not survive, through the page client). */
 void pga_slab_flush(struct pga_slab_cpu *s);
 
-/* Slab memory in use, for mallinfo: bytes of objects handed out (an
- * estimate: objects cached by threads count as used) and bytes of slabs. */
+/* Slab memory in use, for mallinfo: bytes of objects handed out (objects
+ * free in threads' caches count as free: pga_slab_info's snapshot) and
+ * bytes of slabs. */
 void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes);
+
+/*
+ * slabinfo's figures, per node and class (the statistics views read them;
+ * the slab layer never calls up). slabs and node_free are exact: nr_slabs,
+ * and the free objects of the node's partial slabs counted under its list
+ * lock. cached_free is what threads hold: the free objects on their cpu
+ * freelists and on the slabs frozen to them (their partial lists), read
+ * without their owners' knowledge, so a snapshot that may be off by the
+ * objects moved while it was taken. Objects pushed onto a slab's remote
+ * stack and not yet collected count as in use, as the owner counts them.
+ */
+struct pga_slab_info {
+	uint64_t slabs;       /* slabs of the class on the node */
+	uint64_t node_free;   /* free objects on the node's partial list */
+	uint64_t cached_free; /* free objects in threads' caches */
+};
+/* info[nid * PGA_NR_SIZE_CLASSES + cls] for nid < nr_nodes; with
+ * nr_nodes 1, every node's figures are summed into node 0's. */
+void pga_slab_info(struct pga_slab_info *info, int nr_nodes);
 
 /*
  * The slab validator: every slab on every node's partial lists is an

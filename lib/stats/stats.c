@@ -20,6 +20,8 @@
  */
 #include "stats.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -29,6 +31,7 @@
 #include "os.h"
 #include "page_alloc.h"
 #include "slab.h"
+#include "stats_int.h"
 #include "vmstat.h"
 
 /* Threads whose pagesets are snapshotted per hold of the registry lock. */
@@ -455,9 +458,38 @@ static void print_numastat(struct pga_fmt *o)
 /* ---------------------------------------------------------------------- */
 /* Entry points                                                           */
 
-#define PGA_STATS_ALL                                                                              \
-	(PGA_STATS_BUDDYINFO | PGA_STATS_PAGETYPEINFO | PGA_STATS_ZONEINFO | PGA_STATS_VMSTAT |    \
-	 PGA_STATS_NUMASTAT)
+void pga_stats_text(struct pga_fmt *o, unsigned what)
+{
+	if (what & PGA_STATS_BUDDYINFO)
+		print_buddyinfo(o);
+	if (what & PGA_STATS_PAGETYPEINFO)
+		print_pagetypeinfo(o);
+	if (what & PGA_STATS_ZONEINFO)
+		print_zoneinfo(o);
+	if (what & PGA_STATS_VMSTAT)
+		print_vmstat(o);
+	if (what & PGA_STATS_NUMASTAT)
+		print_numastat(o);
+	if (what & PGA_STATS_SLABINFO) {
+		out_flush(o);
+		pga_stats_slabinfo_text(o);
+	}
+	if (what & PGA_STATS_MEMINFO) {
+		out_flush(o);
+		pga_stats_meminfo_text(o);
+	}
+}
+
+void pga_stats_write(struct pga_fmt *o, unsigned what)
+{
+	if ((what & PGA_STATS_ALL) == 0)
+		what |= PGA_STATS_ALL;
+	if (what & PGA_STATS_JSON)
+		pga_stats_json(o, what);
+	else
+		pga_stats_text(o, what);
+	out_flush(o);
+}
 
 pga_export int pga_stats_print(int fd, unsigned what)
 {
@@ -466,7 +498,7 @@ pga_export int pga_stats_print(int fd, unsigned what)
 	pga_page_init();
 	/* Unknown bits are a caller's mistake (or a newer header): say so
 	 * rather than print less than was asked for. */
-	if (what & ~PGA_STATS_ALL) {
+	if (what & ~(PGA_STATS_ALL | PGA_STATS_JSON)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -476,22 +508,8 @@ pga_export int pga_stats_print(int fd, unsigned what)
 		errno = EBADF;
 		return -1;
 	}
-	if (what == 0)
-		what = PGA_STATS_ALL;
-
 	pga_fmt_init(&o, fd);
-	if (what & PGA_STATS_BUDDYINFO)
-		print_buddyinfo(&o);
-	if (what & PGA_STATS_PAGETYPEINFO)
-		print_pagetypeinfo(&o);
-	if (what & PGA_STATS_ZONEINFO)
-		print_zoneinfo(&o);
-	if (what & PGA_STATS_VMSTAT)
-		print_vmstat(&o);
-	if (what & PGA_STATS_NUMASTAT)
-		print_numastat(&o);
-	out_flush(&o);
-
+	pga_stats_write(&o, what);
 	if (o.err) {
 		errno = o.err;
 		return -1;
@@ -499,35 +517,67 @@ pga_export int pga_stats_print(int fd, unsigned what)
 	return 0;
 }
 
-/* A copy of stderr taken at start-up: programs such as coreutils close
- * fd 2 in their own exit handler, which runs before this one. */
+pga_export int pga_stats_print_views(int fd, const char *views)
+{
+	unsigned what = 0;
+	const char *end = views ? views + strlen(views) : NULL;
+
+	if (views && *views) {
+		/* ',' or ':' between names, as the caller likes. */
+		char sep = memchr(views, ',', (size_t)(end - views)) ? ',' : ':';
+		if (!pga_stats_parse_views(views, end, sep, &what)) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	return pga_stats_print(fd, what);
+}
+
+/* Where the configured views go: a copy of stderr taken at start-up
+ * (programs such as coreutils close fd 2 in their own exit handler, which
+ * runs before this one), or stats_file. */
 static int stats_fd = 2;
 
-static void stats_atexit(void)
+void pga_stats_print_configured(void)
 {
 	/* Exit must not change errno-visible state or fail: errors on stderr
 	 * have nowhere to be reported. */
 	int saved = errno;
+	struct pga_fmt o;
 
-	pga_stats_print(stats_fd, 0);
+	pga_fmt_init(&o, stats_fd);
+	pga_stats_write(&o, pga_opts.stats_print ? pga_opts.stats_print : PGA_STATS_ALL);
 	errno = saved;
 }
 
-/* Once the page allocator has read the configuration: stats_print=1
- * registers the print at exit. */
+static void stats_atexit(void)
+{
+	pga_stats_print_configured();
+}
+
+/* Once the page allocator has read the configuration: stats_print
+ * registers the print at exit; the live views start (with the thread that
+ * also prints every stats_interval_ms). */
 static void stats_start(void)
 {
-	if (!pga_opts.stats_print)
-		return;
-	int fd = pga_os_dup_cloexec(2);
-	if (fd >= 0)
-		stats_fd = fd;
-	atexit(stats_atexit);
+	if (pga_opts.stats_print || pga_opts.stats_interval_ms) {
+		int fd = pga_opts.stats_file[0] ? pga_os_open_append(pga_opts.stats_file)
+		                                : pga_os_dup_cloexec(2);
+		if (fd >= 0)
+			stats_fd = fd;
+		else if (pga_opts.stats_file[0])
+			pga_log("stats_file: cannot open ", pga_opts.stats_file,
+			        "; the statistics go to standard error");
+	}
+	if (pga_opts.stats_print)
+		atexit(stats_atexit);
+	pga_live_start();
 }
 
 static const struct pga_page_client stats_client = {
     .name = "stats",
     .start = stats_start,
+    .fork_child = pga_live_fork_child,
 };
 
 /* The views are a client of the page allocator from the moment they are
