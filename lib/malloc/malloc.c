@@ -121,13 +121,19 @@ void *pga_malloc_slow(size_t size)
 {
 	struct pga_slab_cpu *t = malloc_prologue();
 
+	void *p;
+
 	if (unlikely(!t))
 		return bootstrap_alloc(size);
 	if (size <= PGA_SLAB_MAX)
-		return small_alloc(t, pga_size_to_class(size));
-	if (size <= LARGE_MAX)
-		return pga_alloc_pages_exact_order(-1, size, 0, LARGE_GFP);
-	return pga_huge_alloc(size, PGA_PAGE_SIZE, false);
+		p = small_alloc(t, pga_size_to_class(size));
+	else if (size <= LARGE_MAX)
+		p = pga_alloc_pages_exact_order(-1, size, 0, LARGE_GFP);
+	else
+		p = pga_huge_alloc(size, PGA_PAGE_SIZE, false);
+	/* Out of line only: the inline path stays without even a nop. */
+	PGA_TRACE(malloc, size, p);
+	return p;
 }
 
 pga_export void *pga_malloc(size_t size)
@@ -207,6 +213,7 @@ static void free_slab_object(struct pga_zone *zone, struct pga_page *slab, void 
 
 void pga_free_slow(void *p)
 {
+	PGA_TRACE(free, p);
 	unsigned long pfn;
 	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
 

@@ -20,6 +20,7 @@
 
 #include "fmt.h"
 #include "os.h"
+#include "trace.h"
 
 const char *const pga_migratetype_names[PGA_MIGRATE_TYPES] = {
     [PGA_MIGRATE_UNMOVABLE] = "Unmovable",
@@ -150,6 +151,12 @@ static struct pga_page *rmqueue_fallback(struct pga_zone *zone, unsigned order, 
 
 			struct pga_page *page = container_of(list->next, struct pga_page, lru);
 			unsigned long pfn = pga_page_to_pfn(zone, page);
+			/* The kernel's arguments: page, alloc order, fallback order,
+			 * wanted and found migratetype, whether it takes the block. */
+			PGA_TRACE(mm_page_alloc_extfrag, pga_pfn_to_addr(zone, pfn), order, current,
+			          start_mt, mt,
+			          (unsigned)current >= PGA_PAGEBLOCK_ORDER / 2 ||
+			              start_mt == PGA_MIGRATE_RECLAIMABLE);
 			if ((unsigned)current >= PGA_PAGEBLOCK_ORDER / 2 ||
 			    start_mt == PGA_MIGRATE_RECLAIMABLE) {
 				unsigned long moved =
@@ -177,8 +184,10 @@ struct pga_page *pga_rmqueue_locked(struct pga_zone *zone, unsigned order, int m
 
 	if (unlikely(!page))
 		page = rmqueue_fallback(zone, order, mt);
-	if (page)
+	if (page) {
 		free_pages_add(zone, -(1L << order));
+		PGA_TRACE(mm_page_alloc_zone_locked, pga_page_address(zone, page), order, mt, 0);
+	}
 	return page;
 }
 
@@ -318,6 +327,7 @@ unsigned long pga_free_pcppages_bulk(struct pga_zone *zone, struct pga_pcp *pcp,
 			PGA_BUG_ON(pga_page_flags(page) != PGA_PG_PCP);
 			pga_list_del(&page->lru);
 			pga_page_set_flags(page, 0);
+			PGA_TRACE(mm_page_pcpu_drain, pga_page_address(zone, page), order, mt);
 			pga_free_one_page_locked(zone, pga_page_to_pfn(zone, page), order, mt);
 			pga_pcp_count_add(pcp, -(1 << order));
 			freed += 1UL << order;

@@ -159,6 +159,7 @@ static void *prep_new_page(struct pga_zone *zone, struct pga_page *page, unsigne
 	void *addr = pga_page_address(zone, page);
 	if (gfp & PGA_GFP_ZERO)
 		memset(addr, 0, PGA_PAGE_SIZE << order);
+	PGA_TRACE(mm_page_alloc, addr, order, gfp, pga_gfp_migratetype(gfp));
 	return addr;
 }
 

@@ -23,6 +23,7 @@
 #include "init.h"
 #include "mmzone.h"
 #include "thread.h"
+#include "trace.h"
 #include "zone.h"
 
 /* Fail an allocation: NULL with errno err. */
@@ -107,6 +108,7 @@ static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned or
 	pga_pcp_leave(t);
 
 	void *addr = pga_page_address(zone, page);
+	PGA_TRACE(mm_page_alloc, addr, 0u, gfp, mt);
 	if (gfp & PGA_GFP_ZERO)
 		memset(addr, 0, PGA_PAGE_SIZE);
 	return addr;
@@ -129,6 +131,8 @@ static pga_always_inline void pga_free_pages_inline(void *addr, unsigned order)
 	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
 	struct pga_page *page;
 	struct pga_pcp *pcp;
+
+	PGA_TRACE(mm_page_free, addr, order);
 	unsigned mt;
 
 	if (unlikely(!zone || order > PGA_COSTLY_ORDER || ((uintptr_t)addr & (PGA_PAGE_SIZE - 1))))

@@ -11,14 +11,18 @@
 #include "options.h"
 #include "os.h"
 #include "thread.h"
+#include "trace.h"
 
 unsigned long pga_direct_reclaim(void)
 {
 	/* Shrinkers first: the slabs they free land on the caller's pcp
 	 * lists, which the drain then empties. */
+	PGA_TRACE(mm_vmscan_direct_reclaim_begin, 0);
 	unsigned long pages = pga_clients_shrink(true);
 
-	return pages + pga_drain_all_pages();
+	pages += pga_drain_all_pages();
+	PGA_TRACE(mm_vmscan_direct_reclaim_end, pages);
+	return pages;
 }
 
 /* Under the zone lock, so that no block is handed out while its pages are
@@ -153,6 +157,7 @@ static void kswapd_pass(uint32_t gen)
 {
 	struct candidate c[AGE_BATCH];
 
+	PGA_TRACE(mm_vmscan_kswapd_wake, gen);
 	pga_clients_shrink(false);
 	pga_drain_all_pages();
 	for (int id = 0; id < pga_mem.nr_zones; id++) {

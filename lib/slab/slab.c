@@ -27,6 +27,7 @@
 #include "page_alloc.h"
 #include "pool.h"
 #include "topology.h"
+#include "trace.h"
 
 #define MIN_PARTIAL PGA_SLAB_MIN_PARTIAL
 
@@ -426,6 +427,10 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 	}
 	void *obj = c->freelist;
 	c->freelist = freelist_next(obj);
+	/* kmem_cache_alloc's arguments: call site (none here), object,
+	 * bytes requested (the class's), bytes allocated, gfp, node. */
+	PGA_TRACE(kmem_cache_alloc, 0, obj, pga_size_classes[cls].size, pga_size_classes[cls].size,
+	          0, t->thread->node);
 	return obj;
 }
 
@@ -453,6 +458,7 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
                         void *obj)
 {
+	PGA_TRACE(kmem_cache_free, 0, obj, pga_size_classes[slab->slab_class].size);
 	check_object(zone, slab, obj);
 
 	/* Frozen to us: plain. */
