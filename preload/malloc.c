@@ -30,6 +30,7 @@
 #include "fmt.h"
 #include "malloc_layer.h"
 #include "pgalloc.h"
+#include "reclaim.h"
 
 /*
  * Declarations the C library's headers may lack: free_sized and
@@ -164,18 +165,23 @@ pga_export struct mallinfo mallinfo(void)
 }
 
 /*
- * mallopt: the parameters glibc knows are accepted (return 1) so that
- * programs tuning glibc keep working, but have no effect: they describe
- * glibc's arenas, bins and mmap threshold, which pgalloc does not have.
- * pgalloc is tuned with PGALLOC_CONF. Anything else returns 0, as glibc
- * does for an unknown parameter.
+ * mallopt: glibc's parameters, mapped where pgalloc has the same knob
+ * (docs/configuration.md, "mallopt"):
+ *   M_TRIM_THRESHOLD  -1 (never trim) turns background reclaim off, any
+ *                     other value back on (background_reclaim);
+ * the others are accepted (return 1) so that programs tuning glibc keep
+ * working, but have no effect: they describe glibc's arenas, bins and mmap
+ * threshold, which pgalloc does not have (its huge threshold is the
+ * largest buddy block, 4 MiB). Anything else returns 0, as glibc does for
+ * an unknown parameter.
  */
 pga_export int mallopt(int param, int value)
 {
-	(void)value;
 	switch (param) {
-	case M_MXFAST:
 	case M_TRIM_THRESHOLD:
+		pga_kswapd_set_enabled(value >= 0);
+		return 1;
+	case M_MXFAST:
 	case M_TOP_PAD:
 	case M_MMAP_THRESHOLD:
 	case M_MMAP_MAX:

@@ -185,7 +185,8 @@ static void *kswapd(void *arg)
 	/* Generations start at 1: 0 marks a block not seen yet. */
 	for (uint32_t gen = 1;; gen = gen + 1 ? gen + 1 : 1) {
 		pga_os_sleep_us(interval_us);
-		kswapd_pass(gen);
+		if (__atomic_load_n(&pga_opts.background_reclaim, __ATOMIC_RELAXED))
+			kswapd_pass(gen);
 	}
 	return NULL;
 }
@@ -213,6 +214,11 @@ void pga_kswapd_fork_child(void)
 	 * not one (jemalloc turns its background threads off in a child
 	 * too). The child gives memory back through malloc_trim. */
 	atomic_store_explicit(&pga_kswapd_state, 2, memory_order_relaxed);
+}
+
+void pga_kswapd_set_enabled(bool on)
+{
+	__atomic_store_n(&pga_opts.background_reclaim, on, __ATOMIC_RELAXED);
 }
 
 unsigned long pga_kswapd_passes(void)

@@ -49,4 +49,9 @@ void pga_kswapd_fork_child(void);
 /* Passes run so far (for tests and statistics). */
 unsigned long pga_kswapd_passes(void);
 
+/* Turn background reclaim off or on again at run time (mallopt's
+ * M_TRIM_THRESHOLD): a running kswapd skips its passes while it is off;
+ * turned on before it started, it starts as usual. */
+void pga_kswapd_set_enabled(bool on);
+
 #endif /* PGA_RECLAIM_H */
