@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "client.h"
 #include "fmt.h"
 #include "options.h"
 #include "os.h"
@@ -555,10 +554,7 @@ static void stats_atexit(void)
 	pga_stats_print_configured();
 }
 
-/* Once the page allocator has read the configuration: stats_print
- * registers the print at exit; the live views start (with the thread that
- * also prints every stats_interval_ms). */
-static void stats_start(void)
+void pga_stats_output_start(void)
 {
 	if (pga_opts.stats_print || pga_opts.stats_interval_ms) {
 		int fd = pga_opts.stats_file[0] ? pga_os_open_append(pga_opts.stats_file)
@@ -571,18 +567,4 @@ static void stats_start(void)
 	}
 	if (pga_opts.stats_print)
 		atexit(stats_atexit);
-	pga_live_start();
-}
-
-static const struct pga_page_client stats_client = {
-    .name = "stats",
-    .start = stats_start,
-    .fork_child = pga_live_fork_child,
-};
-
-/* The views are a client of the page allocator from the moment they are
- * loaded: registering allocates nothing and starts nothing. */
-__attribute__((constructor)) static void stats_register(void)
-{
-	pga_page_register_client(&stats_client);
 }

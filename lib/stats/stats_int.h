@@ -79,7 +79,9 @@ void pga_live_start(void);
 void pga_live_fork_child(void);
 
 /* The views printed at exit and every stats_interval_ms: to stats_file
- * or the copy of stderr (stats.c). */
+ * or the copy of stderr (stats.c), opened by pga_stats_output_start,
+ * which also registers the print at exit (stats_print). */
 void pga_stats_print_configured(void);
+void pga_stats_output_start(void);
 
 #endif /* PGA_STATS_INT_H */
