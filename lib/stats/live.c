@@ -98,7 +98,8 @@ static void *live_thread(void *arg)
 			wait = (long)(next - now);
 		}
 		if (!live) {
-			pga_os_sleep_us((unsigned)wait * 1000u);
+			/* In steps of at most 1000 s: the microseconds fit. */
+			pga_os_sleep_us((unsigned)(wait > 1000000 ? 1000000 : wait) * 1000u);
 			continue;
 		}
 		uint32_t req = atomic_load_explicit(&live->request, memory_order_acquire);

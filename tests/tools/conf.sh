@@ -2,7 +2,7 @@
 # Configuration mistakes are reported when libpgalloc.so is loaded, even by
 # a program that never allocates, naming the key and what is allowed, and
 # the program goes on (exit 0); PGALLOC_CONF_FILE is read, its messages
-# name it; mallopt(M_TRIM_THRESHOLD) is accepted.
+# name it; stats_file and stats_interval_ms.
 #
 # Usage: conf.sh NOALLOC LIBPGALLOC SANITIZED
 # shellcheck source=tests/tools/common.sh
@@ -38,4 +38,14 @@ tt_expect "stats_file" "$TT_TMP/stats" '^pgalloc_normal [0-9]+$'
 tt_expect "stats_file slabinfo" "$TT_TMP/stats" '^slabinfo - version: 2.1$'
 perm="$(stat -c %a "$TT_TMP/stats")"
 [[ $perm == 600 ]] || tt_fail "stats_file has mode $perm, expected 600"
+# stats_interval_ms: the views while the program runs, with and without
+# the live views (the same thread prints them).
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY="$(command -v python3)" || tt_skip "python3 is not installed"
+for live in 1 0; do
+	PGALLOC_CONF="stats_interval_ms=200,stats_print=vmstat,stats_live=$live" LD_PRELOAD="$LIB" \
+		"$PY" -c 'import time; time.sleep(1.1)' 2>"$TT_TMP/interval" || tt_fail "python3 failed"
+	n="$(grep -c '^# /proc/vmstat$' "$TT_TMP/interval")"
+	((n >= 4)) || tt_fail "stats_interval_ms=200 for 1.1 s (stats_live=$live): vmstat $n times, expected at least 4"
+done
 tt_log "pass"
