@@ -48,4 +48,11 @@ for live in 1 0; do
 	n="$(grep -c '^# /proc/vmstat$' "$TT_TMP/interval")"
 	((n >= 4)) || tt_fail "stats_interval_ms=200 for 1.1 s (stats_live=$live): vmstat $n times, expected at least 4"
 done
+# mallopt: M_TRIM_THRESHOLD (-1) is pgalloc's background_reclaim, known
+# parameters are accepted, unknown ones refused, as glibc does.
+out="$(LD_PRELOAD="$LIB" "$PY" -c '
+import ctypes
+libc = ctypes.CDLL(None)
+print(libc.mallopt(-1, -1), libc.mallopt(-1, 131072), libc.mallopt(-3, 65536), libc.mallopt(12345, 1))')"
+[[ $out == "1 1 1 0" ]] || tt_fail "mallopt returned '$out', expected '1 1 1 0'"
 tt_log "pass"

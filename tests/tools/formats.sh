@@ -44,4 +44,27 @@ for k in ("buddyinfo", "pagetypeinfo", "zoneinfo", "vmstat", "numastat", "slabin
 assert d["vmstat"]["pgalloc_normal"] > 0 and d["vmstat"]["pgfree"] > 0
 assert any(z["zone"] == "Normal" and z["managed"] > 0 for z in d["zoneinfo"])
 PYEOF
+# glibc's introspection under pgalloc: malloc_stats's report, malloc_info's
+# XML, mallinfo2 with figures that add up.
+PYTHONMALLOC=malloc LD_PRELOAD="$LIB" "$PY" - >"$TT_TMP/glibc.out" 2>"$TT_TMP/glibc.err" <<'PYEOF' || tt_fail "malloc_stats/malloc_info/mallinfo2 failed: $(cat "$TT_TMP/glibc.err")"
+import ctypes
+libc = ctypes.CDLL(None)
+keep = [bytes(200) for i in range(50000)]
+class MI2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+libc.mallinfo2.restype = MI2
+m = libc.mallinfo2()
+assert m.uordblks >= 50000 * 200 and m.arena >= m.uordblks and m.uordblks + m.fordblks == m.arena, \
+    (m.arena, m.uordblks, m.fordblks)
+libc.malloc_stats()
+libc.fdopen.restype = ctypes.c_void_p
+fp = libc.fdopen(1, b"w")
+assert libc.malloc_info(0, ctypes.c_void_p(fp)) == 0
+libc.fflush(ctypes.c_void_p(fp))
+PYEOF
+tt_expect "malloc_stats" "$TT_TMP/glibc.err" '^in use bytes += +[0-9]+$'
+tt_expect "malloc_info" "$TT_TMP/glibc.out" '^<malloc version="1">$'
+tt_expect "malloc_info heap" "$TT_TMP/glibc.out" '^<heap nr="0">$'
+tt_expect "malloc_info end" "$TT_TMP/glibc.out" '^</malloc>$'
 tt_log "pass"
