@@ -79,13 +79,10 @@ static inline void *slab_address(const struct pga_page *slab)
 	return pga_pfn_to_addr(zone, pfn);
 }
 
-/* Make slab (or none) c's cpu slab, with the address range the free fast
- * path checks. */
+/* Make slab (or none) c's cpu slab. */
 static void cpu_slab_set(struct pga_kmem_cpu *c, struct pga_page *slab)
 {
 	c->slab = slab;
-	c->base = slab ? (uintptr_t)slab_address(slab) : 0;
-	c->bytes = slab ? (uint32_t)(PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order) : 0;
 }
 
 static inline void *freelist_next(const void *obj)
@@ -119,12 +116,14 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
 	struct pga_page *slab = pga_pfn_to_page(zone, pfn);
 
-	/* Tails carry the class too: the free fast path looks it up from the
-	 * page the object lies on, head or tail. */
-	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
+	/* Tails carry the class and the cache too: the free fast path looks
+	 * them up from the page the object lies on, head or tail. */
+	uint16_t cache = (uint16_t)PGA_SLAB_CACHE(zone->node, cls);
+	for (unsigned i = 1; i < (1u << sc->order); i++) {
 		pga_page_set_flags(&slab[i], PGA_PG_TAIL);
 		slab[i].private_ = i;
 		slab[i].slab_class = (uint8_t)cls;
+		slab[i].slab_cache = cache;
 	}
 	char *obj = addr;
 	for (unsigned i = 0; i + 1 < sc->objects; i++, obj += sc->size)
@@ -132,7 +131,9 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	*(void **)obj = NULL;
 
 	pga_page_set_flags(slab, PGA_PG_ALLOC | PGA_PG_SLAB);
+	slab->private_ = 0; /* the free fast path adds it to the offset */
 	slab->slab_class = (uint8_t)cls;
+	slab->slab_cache = cache;
 	slab->slab_node = (uint8_t)zone->node;
 	slab->freelist = addr;
 	slab->inuse = 0;
@@ -150,13 +151,15 @@ static void discard_slab(struct pga_page *slab)
 	void *addr = slab_address(slab);
 
 	atomic_fetch_sub_explicit(&slab_kmem_node(slab)->nr_slabs, 1, memory_order_relaxed);
-	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
+	for (unsigned i = 1; i < (1u << sc->order); i++) {
 		pga_page_set_flags(&slab[i], 0);
 		slab[i].private_ = 0;
 		slab[i].slab_class = 0;
+		slab[i].slab_cache = 0;
 	}
 	pga_page_set_flags(slab, PGA_PG_ALLOC);
 	slab->slab_class = 0;
+	slab->slab_cache = 0;
 	slab->slab_node = 0;
 	slab->freelist = NULL;
 	slab->inuse = slab->objects = 0;
@@ -201,17 +204,15 @@ static void return_objects(struct pga_page *slab, void *list)
 }
 
 /*
- * deactivate_slab: unfreeze a slab frozen to the calling thread, with
- * extra, objects from the thread's cpu freelist, going back to it. The
+ * deactivate_slab: unfreeze a slab frozen to the calling thread. The
  * remote stack is emptied and the frozen bit cleared in one CAS under the
  * node lock, so a concurrent free either lands on remote before (and is
  * collected here) or finds the slab unfrozen and queues on the lock.
  */
-static void deactivate_slab(struct pga_page *slab, void *extra)
+static void deactivate_slab(struct pga_page *slab)
 {
 	struct kmem_node *n = slab_kmem_node(slab);
 
-	return_objects(slab, extra);
 	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
 
 	/* Full, with nothing freed into it: it leaves full, on no list, so no
@@ -328,25 +329,35 @@ static unsigned get_partial_node(struct pga_slab_cpu *t, struct pga_kmem_cpu *c,
 	return got;
 }
 
-/* Make slab, frozen to t, its cpu slab: every free object moves to the
- * cpu freelist, and the slab counts them all as in use. */
-static void set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
+/* Make slab, frozen to t, its cpu slab, and refill c, empty, from it:
+ * every free object of the slab (its own freelist and its remote stack)
+ * moves to the cache, and the slab counts them all as in use. Returns the
+ * number of objects moved, at most the slab's objects, so at most c->limit. */
+static unsigned set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 {
 	void *remote = take_remote(slab);
 	void *list = slab->freelist;
+	unsigned n = (unsigned)(slab->objects - slab->inuse);
 
-	/* Append the remote objects to the slab's own freelist. */
+	/* Append the slab's own freelist to the remote objects (which inuse
+	 * still counts). */
 	if (remote) {
 		void *tail = remote;
-		while (freelist_next(tail))
+		n++;
+		while (freelist_next(tail)) {
 			tail = freelist_next(tail);
+			n++;
+		}
 		*(void **)tail = list;
 		list = remote;
 	}
+	PGA_BUG_ON(c->freelist || c->count);
 	slab->freelist = NULL;
 	slab->inuse = slab->objects;
 	cpu_slab_set(c, slab);
 	c->freelist = list;
+	c->count = n;
+	return n;
 }
 
 /* The locked path for threads without caches (before attach, after exit)
@@ -387,24 +398,28 @@ static void *alloc_locked(unsigned cls, int nid)
 	return obj;
 }
 
-void *pga_slab_alloc_node(unsigned cls, int nid)
+/*
+ * Refill c, t's empty cache of class cls of node nid's memory, and return
+ * one object of it. The sources, cheapest first: the cpu slab, the
+ * thread's partial slabs, its full slabs that others freed into, the
+ * node's partial list, a new slab. When the node has no memory left, the
+ * page allocator spills the new slab to another node (its zonelist); the
+ * slab then belongs to that node's cache, which serves this request, so
+ * that every cache holds only its own node's memory.
+ */
+static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls, int nid)
 {
-	return alloc_locked(cls, nid);
-}
-
-void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
-{
-	if (!pga_slab_cpu_is_real(t))
-		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
-
-	struct pga_kmem_cpu *c = &t->kc[cls];
 	while (!c->freelist) {
 		struct pga_page *slab = c->slab;
 		if (slab) {
-			/* Other threads' frees are the cheapest refill. */
-			c->freelist = take_remote(slab);
-			if (c->freelist || !park_full(c, slab))
+			/* What came back to the cpu slab since (the cache's
+			 * releases, other threads' frees) is the cheapest refill. */
+			if (slab->freelist ||
+			    remote_top(atomic_load_explicit(&slab->remote, memory_order_relaxed)) ||
+			    !park_full(c, slab)) {
+				set_cpu_slab(c, slab);
 				continue;
+			}
 		}
 		if (!pga_list_empty(&c->partial)) {
 			slab = container_of(c->partial.next, struct pga_page, lru);
@@ -414,19 +429,47 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 		}
 		if (collect_notified(c))
 			continue;
-		if (get_partial_node(t, c, cls, t->thread->node))
+		if (get_partial_node(t, c, cls, nid))
 			continue;
-		slab = new_slab(cls, t->thread->node);
+		slab = new_slab(cls, nid);
 		if (!slab) {
 			errno = ENOMEM;
 			return NULL;
 		}
 		freeze_slab(t, slab);
+		if (slab->slab_node != nid) {
+			struct pga_kmem_cpu *spill = &t->kc[slab->slab_cache];
+			cpu_partial_add(spill, slab);
+			return refill(t, spill, cls, slab->slab_node);
+		}
 		set_cpu_slab(c, slab);
 	}
 	void *obj = c->freelist;
 	c->freelist = freelist_next(obj);
+	c->count--;
 	return obj;
+}
+
+void *pga_slab_alloc_node(struct pga_slab_cpu *t, unsigned cls, int nid)
+{
+	if (!pga_slab_cpu_is_real(t))
+		return alloc_locked(cls, nid);
+
+	struct pga_kmem_cpu *c = &t->kc[PGA_SLAB_CACHE(nid, cls)];
+	void *obj = c->freelist;
+	if (likely(obj)) {
+		c->freelist = freelist_next(obj);
+		c->count--;
+		return obj;
+	}
+	return refill(t, c, cls, nid);
+}
+
+void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
+{
+	if (!pga_slab_cpu_is_real(t))
+		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
+	return refill(t, &t->kc[PGA_SLAB_CACHE(t->nid, cls)], cls, t->nid);
 }
 
 /*
@@ -437,7 +480,7 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
  */
 static void put_cpu_partial(struct pga_slab_cpu *t, struct pga_page *slab)
 {
-	cpu_partial_add(&t->kc[slab->slab_class], slab);
+	cpu_partial_add(&t->kc[slab->slab_cache], slab);
 }
 
 /* Check that obj is the start of an object of slab. */
@@ -450,25 +493,27 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 		bad_object_free("free of a pointer inside an object", obj, slab);
 }
 
-void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
-                        void *obj)
+/*
+ * slab_free: obj goes back to slab, its slab (head descriptor), past the
+ * thread's cache. The caller checked that obj is an object of the slab.
+ */
+static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 {
-	check_object(zone, slab, obj);
-
 	/* Frozen to us: plain. */
 	if (pga_slab_cpu_is_real(t) &&
 	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
-		struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
-		void **head = slab == c->slab ? &c->freelist : &slab->freelist;
+		struct pga_kmem_cpu *c = &t->kc[slab->slab_cache];
 		uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
 		/* The cheap checks: the object freed last, here or remotely. */
-		if (obj == *head || obj == remote_top(remote))
+		if (obj == slab->freelist || obj == remote_top(remote))
 			bad_object_free("double free", obj, slab);
 		bool was_full = slab != c->slab && !slab->freelist;
-		freelist_push(head, obj);
+		freelist_push(&slab->freelist, obj);
+		slab->inuse--;
+		/* The cpu slab is on no list: the cache's next refill takes
+		 * what came back to it. */
 		if (slab == c->slab)
 			return;
-		slab->inuse--;
 		if (was_full) {
 			/* Off the full list, onto the partial one. */
 			pga_list_del(&slab->lru);
@@ -499,7 +544,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 			 * the remote stack the owner may free the slab. */
 			struct pga_slab_cpu *owner =
 			    atomic_load_explicit(&slab->owner, memory_order_relaxed);
-			unsigned cls = slab->slab_class;
+			unsigned cache = slab->slab_cache;
 			*(void **)obj = remote_top(w);
 			if (atomic_compare_exchange_weak_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
@@ -510,7 +555,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 				 * and a hint to the wrong thread costs it one walk
 				 * of a list. */
 				if ((w & PGA_SLAB_NOTIFY) && owner)
-					atomic_fetch_or_explicit(&owner->kc[cls].remote_hint, 1,
+					atomic_fetch_or_explicit(&owner->kc[cache].remote_hint, 1,
 					                         memory_order_release);
 				return;
 			}
@@ -575,26 +620,71 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	}
 }
 
+/* The slab head of obj, an object the thread's cache held (so one of a
+ * live slab). */
+static struct pga_page *object_slab(const void *obj)
+{
+	unsigned long pfn;
+	struct pga_zone *zone = pga_addr_to_zone(obj, &pfn);
+	uint32_t off = 0;
+
+	return pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
+}
+
+/* Give the n objects at the top of c's cache (the most recently freed,
+ * still in the CPU's caches) back to their slabs. */
+static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned n)
+{
+	PGA_BUG_ON(n > c->count);
+	c->count -= n;
+	while (n--) {
+		void *obj = c->freelist;
+		c->freelist = freelist_next(obj);
+		slab_free(t, object_slab(obj), obj);
+	}
+}
+
+void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
+                        void *obj)
+{
+	struct pga_kmem_cpu *c = &t->kc[slab->slab_cache];
+
+	check_object(zone, slab, obj);
+	if (obj == c->freelist)
+		bad_object_free("double free", obj, slab);
+	/* Cached unless t caches nothing; a full cache gives half of itself
+	 * back first. */
+	if (c->limit) {
+		if (c->count >= c->limit)
+			cache_release(t, c, c->count - c->limit / 2);
+		freelist_push(&c->freelist, obj);
+		c->count++;
+		return;
+	}
+	slab_free(t, slab, obj);
+}
+
 void pga_slab_flush(struct pga_slab_cpu *t)
 {
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-		struct pga_kmem_cpu *c = &t->kc[cls];
+	for (unsigned i = 1; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
+		struct pga_kmem_cpu *c = &t->kc[i];
+		/* The cached objects first, while the slabs they go back to are
+		 * still frozen to t: plain frees. */
+		cache_release(t, c, c->count);
 		if (c->slab) {
 			struct pga_page *slab = c->slab;
-			void *list = c->freelist;
 			cpu_slab_set(c, NULL);
-			c->freelist = NULL;
-			deactivate_slab(slab, list);
+			deactivate_slab(slab);
 		}
 		while (c->partial.next && !pga_list_empty(&c->partial)) {
 			struct pga_page *slab = container_of(c->partial.next, struct pga_page, lru);
 			cpu_partial_del(c, slab);
-			deactivate_slab(slab, NULL);
+			deactivate_slab(slab);
 		}
 		while (c->full.next && !pga_list_empty(&c->full)) {
 			struct pga_page *slab = container_of(c->full.next, struct pga_page, lru);
 			pga_list_del(&slab->lru);
-			deactivate_slab(slab, NULL);
+			deactivate_slab(slab);
 		}
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
@@ -775,6 +865,8 @@ static void slab_reinit_locks(void)
 
 __thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec"))) =
     &pga_slab_boot;
+__thread struct pga_kmem_cpu *pga_slab_home __attribute__((tls_model("initial-exec"))) =
+    &pga_slab_boot.kc[PGA_SLAB_CACHE(0, 0)];
 struct pga_slab_cpu pga_slab_boot;
 struct pga_slab_cpu pga_slab_dead;
 
@@ -792,8 +884,10 @@ static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
 	pga_pool_put(&slab_states, s);
 	/* Allocations from later TLS destructors are served under the node
 	 * lock: attaching again would leak the new state. */
-	if (self)
+	if (self) {
 		pga_slab_current = &pga_slab_dead;
+		pga_slab_home = &pga_slab_dead.kc[PGA_SLAB_CACHE(0, 0)];
+	}
 }
 
 static void slab_fork_prepare(void)
@@ -834,10 +928,14 @@ struct pga_slab_cpu *pga_slab_attach(void)
 	if (!s)
 		return &pga_slab_dead;
 	/* Field by field, not memset: a remote free may still bump the
-	 * remote_hint of the thread that had this state before. */
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-		struct pga_kmem_cpu *c = &s->kc[cls];
+	 * remote_hint of the thread that had this state before. Cache 0, for
+	 * pages that are no slab, never has room; only the caches of the
+	 * nodes that exist are touched. */
+	for (unsigned i = 0; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
+		struct pga_kmem_cpu *c = &s->kc[i];
 		c->freelist = NULL;
+		c->count = 0;
+		c->limit = i ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects : 0;
 		cpu_slab_set(c, NULL);
 		pga_list_init(&c->partial);
 		pga_list_init(&c->full);
@@ -845,8 +943,10 @@ struct pga_slab_cpu *pga_slab_attach(void)
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 	s->thread = t;
+	s->nid = t->node;
 	pga_thread_set_private(t, client_slot, s);
 	pga_slab_current = s;
+	pga_slab_home = &s->kc[PGA_SLAB_CACHE(s->nid, 0)];
 	return s;
 }
 
