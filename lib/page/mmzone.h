@@ -130,6 +130,9 @@ struct pga_page {
 };
 
 #define PGA_AGE_CLEAN UINT32_MAX
+
+#define PGA_PB_HUGE 1u
+#define PGA_PB_FREE 2u
 static_assert(sizeof(struct pga_page) == 64, "a page descriptor fills one cache line");
 
 /* A zone-lock holder reads the flags of neighbouring pages (is the buddy
@@ -225,6 +228,9 @@ struct pga_zone {
 	unsigned long zone_start_pfn;
 	unsigned long spanned_pages; /* reserved for the zone; the limit */
 	uint8_t *pageblock_mt;       /* migratetype per pageblock, from zone start */
+	/* Per pageblock, under the lock: PGA_PB_HUGE once reclaim.c advised
+	 * huge pages for it (thp=always), PGA_PB_FREE a mark of its scan. */
+	uint8_t *pageblock_thp;
 	int node;
 	int id; /* index in pga_zones[] */
 	enum pga_zone_type idx;
