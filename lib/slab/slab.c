@@ -497,37 +497,47 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
  * slab_free: obj goes back to slab, its slab (head descriptor), past the
  * thread's cache. The caller checked that obj is an object of the slab.
  */
+/*
+ * own_free_run: n objects of slab, frozen to t, linked first .. last, go
+ * back onto the slab's freelist, and the slab moves as its count says: off
+ * the full list onto the partial one, or, emptied, given back once the
+ * class keeps PGA_SLAB_CPU_EMPTY empty slabs. Plain: t owns it all.
+ */
+static void own_free_run(struct pga_slab_cpu *t, struct pga_page *slab, void *first, void *last,
+                         unsigned n)
+{
+	struct pga_kmem_cpu *c = &t->kc[slab->slab_cache];
+	uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
+
+	/* The cheap checks: the object freed last, here or remotely. */
+	if (first == slab->freelist || first == remote_top(remote))
+		bad_object_free("double free", first, slab);
+	bool was_full = slab != c->slab && !slab->freelist;
+	*(void **)last = slab->freelist;
+	slab->freelist = first;
+	slab->inuse = (uint16_t)(slab->inuse - n);
+	/* The cpu slab is on no list: the cache's next refill takes what came
+	 * back to it. */
+	if (slab == c->slab)
+		return;
+	if (was_full) {
+		pga_list_del(&slab->lru);
+		cpu_partial_add(c, slab);
+	} else if (slab->inuse == 0) {
+		c->nr_empty++;
+	}
+	if (slab->inuse == 0 && c->nr_empty > PGA_SLAB_CPU_EMPTY) {
+		cpu_partial_del(c, slab);
+		discard_frozen_empty(slab);
+	}
+}
+
 static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 {
 	/* Frozen to us: plain. */
 	if (pga_slab_cpu_is_real(t) &&
 	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
-		struct pga_kmem_cpu *c = &t->kc[slab->slab_cache];
-		uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
-		/* The cheap checks: the object freed last, here or remotely. */
-		if (obj == slab->freelist || obj == remote_top(remote))
-			bad_object_free("double free", obj, slab);
-		bool was_full = slab != c->slab && !slab->freelist;
-		freelist_push(&slab->freelist, obj);
-		slab->inuse--;
-		/* The cpu slab is on no list: the cache's next refill takes
-		 * what came back to it. */
-		if (slab == c->slab)
-			return;
-		if (was_full) {
-			/* Off the full list, onto the partial one. */
-			pga_list_del(&slab->lru);
-			cpu_partial_add(c, slab);
-		} else if (slab->inuse == 0) {
-			c->nr_empty++;
-		}
-		/* It emptied on the thread's partial list (the inline path leaves
-		 * this case here): keep a few empty slabs for the next refill,
-		 * give the rest back. */
-		if (slab->inuse == 0 && c->nr_empty > PGA_SLAB_CPU_EMPTY) {
-			cpu_partial_del(c, slab);
-			discard_frozen_empty(slab);
-		}
+		own_free_run(t, slab, obj, obj, 1);
 		return;
 	}
 
@@ -621,27 +631,50 @@ static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 }
 
 /* The slab head of obj, an object the thread's cache held (so one of a
- * live slab). */
+ * live slab, whose head has private_ 0 and tails the distance to it). */
 static struct pga_page *object_slab(const void *obj)
 {
-	unsigned long pfn;
-	struct pga_zone *zone = pga_addr_to_zone(obj, &pfn);
-	uint32_t off = 0;
+	struct pga_page *page = pga_addr_to_page(obj);
 
-	return pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
+	return page - page->private_;
 }
 
 /* Give the n objects at the top of c's cache (the most recently freed,
- * still in the CPU's caches) back to their slabs. */
+ * still in the CPU's caches) back to their slabs: consecutive objects of
+ * one slab frozen to t as one run. */
 static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned n)
 {
+	struct pga_page *slab = NULL;
+	void *first = NULL, *last = NULL;
+	uintptr_t lo = 0, hi = 0;
+	unsigned run = 0;
+
 	PGA_BUG_ON(n > c->count);
 	c->count -= n;
 	while (n--) {
 		void *obj = c->freelist;
 		c->freelist = freelist_next(obj);
-		slab_free(t, object_slab(obj), obj);
+		if (run && (uintptr_t)obj - lo < hi - lo) {
+			*(void **)last = obj;
+			last = obj;
+			run++;
+			continue;
+		}
+		if (run)
+			own_free_run(t, slab, first, last, run);
+		run = 0;
+		slab = object_slab(obj);
+		if (atomic_load_explicit(&slab->owner, memory_order_relaxed) != t) {
+			slab_free(t, slab, obj);
+			continue;
+		}
+		lo = (uintptr_t)slab_address(slab);
+		hi = lo + (PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order);
+		first = last = obj;
+		run = 1;
 	}
+	if (run)
+		own_free_run(t, slab, first, last, run);
 }
 
 void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
@@ -664,13 +697,42 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	slab_free(t, slab, obj);
 }
 
+/* Empty c for pga_slab_flush: an object of a slab frozen to t only goes
+ * back onto the slab's freelist, since every such slab is unfrozen next,
+ * which puts it where its count says; only other slabs' objects take the
+ * full free. Objects come in runs of one slab (a refill takes a slab's
+ * objects together), so the last slab's range is checked first. */
+static void cache_flush(struct pga_slab_cpu *t, struct pga_kmem_cpu *c)
+{
+	struct pga_page *slab = NULL;
+	uintptr_t lo = 0, hi = 0;
+
+	while (c->freelist) {
+		void *obj = c->freelist;
+		c->freelist = freelist_next(obj);
+		if ((uintptr_t)obj - lo >= hi - lo) {
+			slab = object_slab(obj);
+			if (atomic_load_explicit(&slab->owner, memory_order_relaxed) != t) {
+				slab_free(t, slab, obj);
+				lo = hi = 0;
+				continue;
+			}
+			lo = (uintptr_t)slab_address(slab);
+			hi = lo + (PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order);
+		}
+		freelist_push(&slab->freelist, obj);
+		slab->inuse--;
+	}
+	c->count = 0;
+}
+
 void pga_slab_flush(struct pga_slab_cpu *t)
 {
 	for (unsigned i = 1; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
 		struct pga_kmem_cpu *c = &t->kc[i];
 		/* The cached objects first, while the slabs they go back to are
 		 * still frozen to t: plain frees. */
-		cache_release(t, c, c->count);
+		cache_flush(t, c);
 		if (c->slab) {
 			struct pga_page *slab = c->slab;
 			cpu_slab_set(c, NULL);
@@ -686,6 +748,8 @@ void pga_slab_flush(struct pga_slab_cpu *t)
 			pga_list_del(&slab->lru);
 			deactivate_slab(slab);
 		}
+		/* cache_flush emptied slabs behind the count's back. */
+		c->nr_empty = 0;
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 }
