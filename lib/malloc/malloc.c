@@ -107,11 +107,12 @@ static void *large_alloc(size_t size, unsigned min_order, int nid)
 
 static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
 {
-	struct pga_kmem_cpu *c = &t->kc[cls];
+	struct pga_kmem_cpu *c = &pga_slab_home[cls];
 	void *obj = c->freelist;
 
 	if (likely(obj)) {
 		c->freelist = *(void **)obj;
+		c->count--;
 		return obj;
 	}
 	return pga_slab_alloc_slow(t, cls);
@@ -152,7 +153,7 @@ pga_export void *pga_malloc_node(size_t size, int nid)
 		return NULL;
 	}
 	if (size <= PGA_SLAB_MAX)
-		return pga_slab_alloc_node(pga_size_to_class(size), nid);
+		return pga_slab_alloc_node(pga_slab_get(), pga_size_to_class(size), nid);
 	return large_alloc(size, 0, nid);
 }
 

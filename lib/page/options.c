@@ -64,6 +64,8 @@ enum opt_id {
 	OPT_ZLC_INTERVAL_MS,
 	OPT_DECAY_MS,
 	OPT_BACKGROUND_RECLAIM,
+	OPT_PURGE,
+	OPT_THP,
 	OPT_CPUSET_MEMS,
 	OPT_FAIL_PROBABILITY,
 	OPT_FAIL_INTERVAL,
@@ -98,6 +100,9 @@ struct opt_key {
 	/* The documentation: docs/configuration.md's table and pgalloc-stat
 	 * --conf are generated from these (type_name NULL: from type). */
 	const char *type_name, *values, *def_text, *layer, *effect, *anchor;
+	/* A key with named values: the names, in the order of its enum; the
+	 * long field holds the index. */
+	const char *const *names;
 };
 
 /* ------------------------------------------------------------------------
@@ -192,6 +197,23 @@ static bool parse_cpuset_mems(struct pga_options *o, const struct opt_key *k, co
 	o->cpuset_set = true;
 	return true;
 }
+
+/* A key with named values (k->names), stored as the index of the name in
+ * the long field at k->field. */
+static bool parse_name(struct pga_options *o, const struct opt_key *k, const char *v,
+                       const char *end)
+{
+	for (long i = 0; k->names[i]; i++) {
+		if (pga_scan_eq(v, end, k->names[i])) {
+			*long_field(o, k) = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *const thp_names[] = {"never", "madvise", "always", NULL};
+static const char *const purge_names[] = {"dontneed", "free", NULL};
 
 /* A yes/no key, stored in the bool field of struct pga_options at
  * k->field. */
@@ -526,6 +548,40 @@ static const struct opt_key keys[OPT_NR] = {
             .type = OPT_BOOL,
             .field = offsetof(struct pga_options, background_reclaim),
             .def = 1,
+        },
+    [OPT_PURGE] =
+        {
+            .name = "purge",
+            .type_name = "name",
+            .values = "`dontneed free`",
+            .def_text = "dontneed",
+            .layer = "page",
+            .effect = "How free memory goes back to the kernel: MADV_DONTNEED (RSS drops at once) "
+                      "or MADV_FREE.",
+            .anchor = "purge",
+            .parse = parse_name,
+            .expect = "dontneed or free",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, purge),
+            .def = PGA_PURGE_DONTNEED,
+            .names = purge_names,
+        },
+    [OPT_THP] =
+        {
+            .name = "thp",
+            .type_name = "name",
+            .values = "`never madvise always`",
+            .def_text = "madvise",
+            .layer = "page, malloc",
+            .effect = "Where transparent huge pages may back memory: nowhere, huge allocations, or "
+                      "also whole pageblocks in use.",
+            .anchor = "thp",
+            .parse = parse_name,
+            .expect = "never, madvise or always",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, thp),
+            .def = PGA_THP_MADVISE,
+            .names = thp_names,
         },
     [OPT_CPUSET_MEMS] =
         {

@@ -80,13 +80,10 @@ static inline void *slab_address(const struct pga_page *slab)
 	return pga_pfn_to_addr(zone, pfn);
 }
 
-/* Make slab (or none) c's cpu slab, with the address range the free fast
- * path checks. */
+/* Make slab (or none) c's cpu slab. */
 static void cpu_slab_set(struct pga_kmem_cpu *c, struct pga_page *slab)
 {
 	c->slab = slab;
-	c->base = slab ? (uintptr_t)slab_address(slab) : 0;
-	c->bytes = slab ? (uint32_t)(PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order) : 0;
 }
 
 static inline void *freelist_next(const void *obj)
@@ -120,12 +117,14 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
 	struct pga_page *slab = pga_pfn_to_page(zone, pfn);
 
-	/* Tails carry the class too: the free fast path looks it up from the
-	 * page the object lies on, head or tail. */
-	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
+	/* Tails carry the class and the cache too: the free fast path looks
+	 * them up from the page the object lies on, head or tail. */
+	uint16_t cache = (uint16_t)PGA_SLAB_CACHE(zone->node, cls);
+	for (unsigned i = 1; i < (1u << sc->order); i++) {
 		pga_page_set_flags(&slab[i], PGA_PG_TAIL);
 		slab[i].private_ = i;
 		slab[i].slab_class = (uint8_t)cls;
+		slab[i].slab_cache = cache;
 	}
 	char *obj = addr;
 	for (unsigned i = 0; i + 1 < sc->objects; i++, obj += sc->size)
@@ -133,7 +132,9 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	*(void **)obj = NULL;
 
 	pga_page_set_flags(slab, PGA_PG_ALLOC | PGA_PG_SLAB);
+	slab->private_ = 0; /* the free fast path adds it to the offset */
 	slab->slab_class = (uint8_t)cls;
+	slab->slab_cache = cache;
 	slab->slab_node = (uint8_t)zone->node;
 	slab->freelist = addr;
 	slab->inuse = 0;
@@ -151,13 +152,15 @@ static void discard_slab(struct pga_page *slab)
 	void *addr = slab_address(slab);
 
 	atomic_fetch_sub_explicit(&slab_kmem_node(slab)->nr_slabs, 1, memory_order_relaxed);
-	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
+	for (unsigned i = 1; i < (1u << sc->order); i++) {
 		pga_page_set_flags(&slab[i], 0);
 		slab[i].private_ = 0;
 		slab[i].slab_class = 0;
+		slab[i].slab_cache = 0;
 	}
 	pga_page_set_flags(slab, PGA_PG_ALLOC);
 	slab->slab_class = 0;
+	slab->slab_cache = 0;
 	slab->slab_node = 0;
 	slab->freelist = NULL;
 	slab->inuse = slab->objects = 0;
@@ -202,17 +205,15 @@ static void return_objects(struct pga_page *slab, void *list)
 }
 
 /*
- * deactivate_slab: unfreeze a slab frozen to the calling thread, with
- * extra, objects from the thread's cpu freelist, going back to it. The
+ * deactivate_slab: unfreeze a slab frozen to the calling thread. The
  * remote stack is emptied and the frozen bit cleared in one CAS under the
  * node lock, so a concurrent free either lands on remote before (and is
  * collected here) or finds the slab unfrozen and queues on the lock.
  */
-static void deactivate_slab(struct pga_page *slab, void *extra)
+static void deactivate_slab(struct pga_page *slab)
 {
 	struct kmem_node *n = slab_kmem_node(slab);
 
-	return_objects(slab, extra);
 	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
 
 	/* Full, with nothing freed into it: it leaves full, on no list, so no
@@ -329,25 +330,35 @@ static unsigned get_partial_node(struct pga_slab_cpu *t, struct pga_kmem_cpu *c,
 	return got;
 }
 
-/* Make slab, frozen to t, its cpu slab: every free object moves to the
- * cpu freelist, and the slab counts them all as in use. */
-static void set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
+/* Make slab, frozen to t, its cpu slab, and refill c, empty, from it:
+ * every free object of the slab (its own freelist and its remote stack)
+ * moves to the cache, and the slab counts them all as in use. Returns the
+ * number of objects moved, at most the slab's objects, so at most c->limit. */
+static unsigned set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 {
 	void *remote = take_remote(slab);
 	void *list = slab->freelist;
+	unsigned n = (unsigned)(slab->objects - slab->inuse);
 
-	/* Append the remote objects to the slab's own freelist. */
+	/* Append the slab's own freelist to the remote objects (which inuse
+	 * still counts). */
 	if (remote) {
 		void *tail = remote;
-		while (freelist_next(tail))
+		n++;
+		while (freelist_next(tail)) {
 			tail = freelist_next(tail);
+			n++;
+		}
 		*(void **)tail = list;
 		list = remote;
 	}
+	PGA_BUG_ON(c->freelist || c->count);
 	slab->freelist = NULL;
 	slab->inuse = slab->objects;
 	cpu_slab_set(c, slab);
 	c->freelist = list;
+	c->count = n;
+	return n;
 }
 
 /* The locked path for threads without caches (before attach, after exit)
@@ -388,24 +399,28 @@ static void *alloc_locked(unsigned cls, int nid)
 	return obj;
 }
 
-void *pga_slab_alloc_node(unsigned cls, int nid)
+/*
+ * Refill c, t's empty cache of class cls of node nid's memory, and return
+ * one object of it. The sources, cheapest first: the cpu slab, the
+ * thread's partial slabs, its full slabs that others freed into, the
+ * node's partial list, a new slab. When the node has no memory left, the
+ * page allocator spills the new slab to another node (its zonelist); the
+ * slab then belongs to that node's cache, which serves this request, so
+ * that every cache holds only its own node's memory.
+ */
+static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls, int nid)
 {
-	return alloc_locked(cls, nid);
-}
-
-void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
-{
-	if (!pga_slab_cpu_is_real(t))
-		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
-
-	struct pga_kmem_cpu *c = &t->kc[cls];
 	while (!c->freelist) {
 		struct pga_page *slab = c->slab;
 		if (slab) {
-			/* Other threads' frees are the cheapest refill. */
-			c->freelist = take_remote(slab);
-			if (c->freelist || !park_full(c, slab))
+			/* What came back to the cpu slab since (the cache's
+			 * releases, other threads' frees) is the cheapest refill. */
+			if (slab->freelist ||
+			    remote_top(atomic_load_explicit(&slab->remote, memory_order_relaxed)) ||
+			    !park_full(c, slab)) {
+				set_cpu_slab(c, slab);
 				continue;
+			}
 		}
 		if (!pga_list_empty(&c->partial)) {
 			slab = container_of(c->partial.next, struct pga_page, lru);
@@ -415,23 +430,51 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 		}
 		if (collect_notified(c))
 			continue;
-		if (get_partial_node(t, c, cls, t->thread->node))
+		if (get_partial_node(t, c, cls, nid))
 			continue;
-		slab = new_slab(cls, t->thread->node);
+		slab = new_slab(cls, nid);
 		if (!slab) {
 			errno = ENOMEM;
 			return NULL;
 		}
 		freeze_slab(t, slab);
+		if (slab->slab_node != nid) {
+			struct pga_kmem_cpu *spill = &t->kc[slab->slab_cache];
+			cpu_partial_add(spill, slab);
+			return refill(t, spill, cls, slab->slab_node);
+		}
 		set_cpu_slab(c, slab);
 	}
 	void *obj = c->freelist;
 	c->freelist = freelist_next(obj);
+	c->count--;
 	/* kmem_cache_alloc's arguments: call site (none here), object,
 	 * bytes requested (the class's), bytes allocated, gfp, node. */
 	PGA_TRACE(kmem_cache_alloc, 0, obj, pga_size_classes[cls].size, pga_size_classes[cls].size,
-	          0, t->thread->node);
+	          0, nid);
 	return obj;
+}
+
+void *pga_slab_alloc_node(struct pga_slab_cpu *t, unsigned cls, int nid)
+{
+	if (!pga_slab_cpu_is_real(t))
+		return alloc_locked(cls, nid);
+
+	struct pga_kmem_cpu *c = &t->kc[PGA_SLAB_CACHE(nid, cls)];
+	void *obj = c->freelist;
+	if (likely(obj)) {
+		c->freelist = freelist_next(obj);
+		c->count--;
+		return obj;
+	}
+	return refill(t, c, cls, nid);
+}
+
+void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
+{
+	if (!pga_slab_cpu_is_real(t))
+		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
+	return refill(t, &t->kc[PGA_SLAB_CACHE(t->nid, cls)], cls, t->nid);
 }
 
 /*
@@ -442,7 +485,7 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
  */
 static void put_cpu_partial(struct pga_slab_cpu *t, struct pga_page *slab)
 {
-	cpu_partial_add(&t->kc[slab->slab_class], slab);
+	cpu_partial_add(&t->kc[slab->slab_cache], slab);
 }
 
 /* Check that obj is the start of an object of slab. */
@@ -455,40 +498,51 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 		bad_object_free("free of a pointer inside an object", obj, slab);
 }
 
-void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
-                        void *obj)
+/*
+ * slab_free: obj goes back to slab, its slab (head descriptor), past the
+ * thread's cache. The caller checked that obj is an object of the slab.
+ */
+/*
+ * own_free_run: n objects of slab, frozen to t, linked first .. last, go
+ * back onto the slab's freelist, and the slab moves as its count says: off
+ * the full list onto the partial one, or, emptied, given back once the
+ * class keeps PGA_SLAB_CPU_EMPTY empty slabs. Plain: t owns it all.
+ */
+static void own_free_run(struct pga_slab_cpu *t, struct pga_page *slab, void *first, void *last,
+                         unsigned n)
 {
-	PGA_TRACE(kmem_cache_free, 0, obj, pga_size_classes[slab->slab_class].size);
-	check_object(zone, slab, obj);
+	struct pga_kmem_cpu *c = &t->kc[slab->slab_cache];
+	uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
 
+	/* The cheap checks: the object freed last, here or remotely. */
+	if (first == slab->freelist || first == remote_top(remote))
+		bad_object_free("double free", first, slab);
+	bool was_full = slab != c->slab && !slab->freelist;
+	*(void **)last = slab->freelist;
+	slab->freelist = first;
+	slab->inuse = (uint16_t)(slab->inuse - n);
+	/* The cpu slab is on no list: the cache's next refill takes what came
+	 * back to it. */
+	if (slab == c->slab)
+		return;
+	if (was_full) {
+		pga_list_del(&slab->lru);
+		cpu_partial_add(c, slab);
+	} else if (slab->inuse == 0) {
+		c->nr_empty++;
+	}
+	if (slab->inuse == 0 && c->nr_empty > PGA_SLAB_CPU_EMPTY) {
+		cpu_partial_del(c, slab);
+		discard_frozen_empty(slab);
+	}
+}
+
+static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
+{
 	/* Frozen to us: plain. */
 	if (pga_slab_cpu_is_real(t) &&
 	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
-		struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
-		void **head = slab == c->slab ? &c->freelist : &slab->freelist;
-		uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
-		/* The cheap checks: the object freed last, here or remotely. */
-		if (obj == *head || obj == remote_top(remote))
-			bad_object_free("double free", obj, slab);
-		bool was_full = slab != c->slab && !slab->freelist;
-		freelist_push(head, obj);
-		if (slab == c->slab)
-			return;
-		slab->inuse--;
-		if (was_full) {
-			/* Off the full list, onto the partial one. */
-			pga_list_del(&slab->lru);
-			cpu_partial_add(c, slab);
-		} else if (slab->inuse == 0) {
-			c->nr_empty++;
-		}
-		/* It emptied on the thread's partial list (the inline path leaves
-		 * this case here): keep a few empty slabs for the next refill,
-		 * give the rest back. */
-		if (slab->inuse == 0 && c->nr_empty > PGA_SLAB_CPU_EMPTY) {
-			cpu_partial_del(c, slab);
-			discard_frozen_empty(slab);
-		}
+		own_free_run(t, slab, obj, obj, 1);
 		return;
 	}
 
@@ -505,7 +559,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 			 * the remote stack the owner may free the slab. */
 			struct pga_slab_cpu *owner =
 			    atomic_load_explicit(&slab->owner, memory_order_relaxed);
-			unsigned cls = slab->slab_class;
+			unsigned cache = slab->slab_cache;
 			*(void **)obj = remote_top(w);
 			if (atomic_compare_exchange_weak_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
@@ -516,7 +570,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 				 * and a hint to the wrong thread costs it one walk
 				 * of a list. */
 				if ((w & PGA_SLAB_NOTIFY) && owner)
-					atomic_fetch_or_explicit(&owner->kc[cls].remote_hint, 1,
+					atomic_fetch_or_explicit(&owner->kc[cache].remote_hint, 1,
 					                         memory_order_release);
 				return;
 			}
@@ -581,27 +635,127 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	}
 }
 
+/* The slab head of obj, an object the thread's cache held (so one of a
+ * live slab, whose head has private_ 0 and tails the distance to it). */
+static struct pga_page *object_slab(const void *obj)
+{
+	struct pga_page *page = pga_addr_to_page(obj);
+
+	return page - page->private_;
+}
+
+/* Give the n objects at the top of c's cache (the most recently freed,
+ * still in the CPU's caches) back to their slabs: consecutive objects of
+ * one slab frozen to t as one run. */
+static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned n)
+{
+	struct pga_page *slab = NULL;
+	void *first = NULL, *last = NULL;
+	uintptr_t lo = 0, hi = 0;
+	unsigned run = 0;
+
+	PGA_BUG_ON(n > c->count);
+	c->count -= n;
+	while (n--) {
+		void *obj = c->freelist;
+		c->freelist = freelist_next(obj);
+		if (run && (uintptr_t)obj - lo < hi - lo) {
+			*(void **)last = obj;
+			last = obj;
+			run++;
+			continue;
+		}
+		if (run)
+			own_free_run(t, slab, first, last, run);
+		run = 0;
+		slab = object_slab(obj);
+		if (atomic_load_explicit(&slab->owner, memory_order_relaxed) != t) {
+			slab_free(t, slab, obj);
+			continue;
+		}
+		lo = (uintptr_t)slab_address(slab);
+		hi = lo + (PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order);
+		first = last = obj;
+		run = 1;
+	}
+	if (run)
+		own_free_run(t, slab, first, last, run);
+}
+
+void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
+                        void *obj)
+{
+	struct pga_kmem_cpu *c = &t->kc[slab->slab_cache];
+
+	PGA_TRACE(kmem_cache_free, 0, obj, pga_size_classes[slab->slab_class].size);
+	check_object(zone, slab, obj);
+	if (obj == c->freelist)
+		bad_object_free("double free", obj, slab);
+	/* Cached unless t caches nothing; a full cache gives half of itself
+	 * back first. */
+	if (c->limit) {
+		if (c->count >= c->limit)
+			cache_release(t, c, c->count - c->limit / 2);
+		freelist_push(&c->freelist, obj);
+		c->count++;
+		return;
+	}
+	slab_free(t, slab, obj);
+}
+
+/* Empty c for pga_slab_flush: an object of a slab frozen to t only goes
+ * back onto the slab's freelist, since every such slab is unfrozen next,
+ * which puts it where its count says; only other slabs' objects take the
+ * full free. Objects come in runs of one slab (a refill takes a slab's
+ * objects together), so the last slab's range is checked first. */
+static void cache_flush(struct pga_slab_cpu *t, struct pga_kmem_cpu *c)
+{
+	struct pga_page *slab = NULL;
+	uintptr_t lo = 0, hi = 0;
+
+	while (c->freelist) {
+		void *obj = c->freelist;
+		c->freelist = freelist_next(obj);
+		if ((uintptr_t)obj - lo >= hi - lo) {
+			slab = object_slab(obj);
+			if (atomic_load_explicit(&slab->owner, memory_order_relaxed) != t) {
+				slab_free(t, slab, obj);
+				lo = hi = 0;
+				continue;
+			}
+			lo = (uintptr_t)slab_address(slab);
+			hi = lo + (PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order);
+		}
+		freelist_push(&slab->freelist, obj);
+		slab->inuse--;
+	}
+	c->count = 0;
+}
+
 void pga_slab_flush(struct pga_slab_cpu *t)
 {
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-		struct pga_kmem_cpu *c = &t->kc[cls];
+	for (unsigned i = 1; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
+		struct pga_kmem_cpu *c = &t->kc[i];
+		/* The cached objects first, while the slabs they go back to are
+		 * still frozen to t: plain frees. */
+		cache_flush(t, c);
 		if (c->slab) {
 			struct pga_page *slab = c->slab;
-			void *list = c->freelist;
 			cpu_slab_set(c, NULL);
-			c->freelist = NULL;
-			deactivate_slab(slab, list);
+			deactivate_slab(slab);
 		}
 		while (c->partial.next && !pga_list_empty(&c->partial)) {
 			struct pga_page *slab = container_of(c->partial.next, struct pga_page, lru);
 			cpu_partial_del(c, slab);
-			deactivate_slab(slab, NULL);
+			deactivate_slab(slab);
 		}
 		while (c->full.next && !pga_list_empty(&c->full)) {
 			struct pga_page *slab = container_of(c->full.next, struct pga_page, lru);
 			pga_list_del(&slab->lru);
-			deactivate_slab(slab, NULL);
+			deactivate_slab(slab);
 		}
+		/* cache_flush emptied slabs behind the count's back. */
+		c->nr_empty = 0;
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 }
@@ -755,6 +909,8 @@ static void slab_reinit_locks(void)
 
 __thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec"))) =
     &pga_slab_boot;
+__thread struct pga_kmem_cpu *pga_slab_home __attribute__((tls_model("initial-exec"))) =
+    &pga_slab_boot.kc[PGA_SLAB_CACHE(0, 0)];
 struct pga_slab_cpu pga_slab_boot;
 struct pga_slab_cpu pga_slab_dead;
 
@@ -772,8 +928,10 @@ static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
 	pga_pool_put(&slab_states, s);
 	/* Allocations from later TLS destructors are served under the node
 	 * lock: attaching again would leak the new state. */
-	if (self)
+	if (self) {
 		pga_slab_current = &pga_slab_dead;
+		pga_slab_home = &pga_slab_dead.kc[PGA_SLAB_CACHE(0, 0)];
+	}
 }
 
 static void slab_fork_prepare(void)
@@ -814,10 +972,14 @@ struct pga_slab_cpu *pga_slab_attach(void)
 	if (!s)
 		return &pga_slab_dead;
 	/* Field by field, not memset: a remote free may still bump the
-	 * remote_hint of the thread that had this state before. */
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-		struct pga_kmem_cpu *c = &s->kc[cls];
+	 * remote_hint of the thread that had this state before. Cache 0, for
+	 * pages that are no slab, never has room; only the caches of the
+	 * nodes that exist are touched. */
+	for (unsigned i = 0; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
+		struct pga_kmem_cpu *c = &s->kc[i];
 		c->freelist = NULL;
+		c->count = 0;
+		c->limit = i ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects : 0;
 		cpu_slab_set(c, NULL);
 		pga_list_init(&c->partial);
 		pga_list_init(&c->full);
@@ -825,8 +987,10 @@ struct pga_slab_cpu *pga_slab_attach(void)
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 	s->thread = t;
+	s->nid = t->node;
 	pga_thread_set_private(t, client_slot, s);
 	pga_slab_current = s;
+	pga_slab_home = &s->kc[PGA_SLAB_CACHE(s->nid, 0)];
 	return s;
 }
 
@@ -857,8 +1021,10 @@ void pga_slab_init(void)
 /* ---------------------------------------------------------------------- */
 /* slabinfo                                                               */
 
-/* Walk caps: a list that changes under the walk cannot make it loop. */
-#define INFO_WALK_CAP 65536u
+/* Walk caps: a list that changes under the walk cannot make it loop. A
+ * cache holds at most one slab's worth of objects (limit). */
+#define INFO_WALK_CAP       65536u
+#define PGA_SLAB_MAX_CACHED 65536u
 
 struct info_walk {
 	struct pga_slab_info *info;
@@ -872,14 +1038,26 @@ static struct pga_slab_info *info_at(struct info_walk *w, unsigned nid, unsigned
 	return nid < (unsigned)w->nr_nodes ? &w->info[nid * PGA_NR_SIZE_CLASSES + cls] : NULL;
 }
 
+/* Free objects of a slab frozen to a thread, as its owner counts them
+ * (objects on the slab's own freelist; remote ones count as in use). */
+__attribute__((no_sanitize("thread"))) static unsigned frozen_free(const struct pga_page *p)
+{
+	uint16_t objects = __atomic_load_n(&p->objects, __ATOMIC_RELAXED);
+	uint16_t inuse = __atomic_load_n(&p->inuse, __ATOMIC_RELAXED);
+
+	return inuse <= objects ? (unsigned)(objects - inuse) : 0;
+}
+
 /*
  * One thread's caches, read while the owner runs: the registry lock (held
  * by pga_for_each_thread) keeps the state from going back to the pool, not
- * its lists still. Memory safety does not rest on the owner: a freelist
- * pointer is followed only while it lies at an object start inside the
- * cpu slab (slab memory stays mapped), list links only point at page
- * descriptors and list heads, neither ever unmapped, and every walk is
- * capped. The figures are a racy snapshot, hence no ThreadSanitizer here.
+ * its lists still. Per cache (class and node): the objects cached (count,
+ * which the slabs count as in use), and the free objects of the slabs
+ * frozen to the thread, its cpu slab and its partial list. Memory safety
+ * does not rest on the owner: no object is followed, list links only point
+ * at page descriptors and list heads, neither ever unmapped, and every
+ * walk is capped. The figures are a racy snapshot, hence no
+ * ThreadSanitizer here.
  */
 __attribute__((no_sanitize("thread"))) static void info_thread_fn(struct pga_thread *t, void *arg)
 {
@@ -888,39 +1066,26 @@ __attribute__((no_sanitize("thread"))) static void info_thread_fn(struct pga_thr
 
 	if (!s)
 		return;
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-		const struct pga_sizeclass *sc = &pga_size_classes[cls];
-		struct pga_kmem_cpu *c = &s->kc[cls];
-		struct pga_page *slab = __atomic_load_n(&c->slab, __ATOMIC_RELAXED);
-		uintptr_t base = __atomic_load_n(&c->base, __ATOMIC_RELAXED);
-		uint32_t bytes = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
-		void *obj = __atomic_load_n(&c->freelist, __ATOMIC_RELAXED);
-		struct pga_slab_info *si;
-		unsigned n = 0;
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
+		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
+			struct pga_kmem_cpu *c = &s->kc[PGA_SLAB_CACHE(nid, cls)];
+			struct pga_slab_info *si = info_at(w, (unsigned)nid, cls);
+			struct pga_page *slab = __atomic_load_n(&c->slab, __ATOMIC_RELAXED);
+			uint64_t n = __atomic_load_n(&c->count, __ATOMIC_RELAXED);
 
-		if (slab && bytes) {
-			while (obj && n < sc->objects) {
-				uintptr_t off = (uintptr_t)obj - base;
-				if (off >= bytes || !pga_slab_obj_start(sc, (uint32_t)off))
-					break;
-				n++;
-				obj = __atomic_load_n((void **)obj, __ATOMIC_RELAXED);
-			}
-			si = info_at(w, __atomic_load_n(&slab->slab_node, __ATOMIC_RELAXED), cls);
-			if (si)
-				si->cached_free += n;
-		}
-		const struct pga_list *head = &c->partial, *pos;
-		unsigned steps = 0;
-		for (pos = __atomic_load_n(&head->next, __ATOMIC_RELAXED);
-		     pos && pos != head && steps < INFO_WALK_CAP;
-		     pos = __atomic_load_n(&pos->next, __ATOMIC_RELAXED), steps++) {
-			const struct pga_page *p = container_of(pos, struct pga_page, lru);
-			uint16_t objects = __atomic_load_n(&p->objects, __ATOMIC_RELAXED);
-			uint16_t inuse = __atomic_load_n(&p->inuse, __ATOMIC_RELAXED);
-			si = info_at(w, __atomic_load_n(&p->slab_node, __ATOMIC_RELAXED), cls);
-			if (si && inuse <= objects)
-				si->cached_free += (uint64_t)(objects - inuse);
+			if (!si)
+				continue;
+			if (n > PGA_SLAB_MAX_CACHED)
+				n = 0; /* a torn or recycled state: say nothing */
+			if (slab)
+				n += frozen_free(slab);
+			const struct pga_list *head = &c->partial, *pos;
+			unsigned steps = 0;
+			for (pos = __atomic_load_n(&head->next, __ATOMIC_RELAXED);
+			     pos && pos != head && steps < INFO_WALK_CAP;
+			     pos = __atomic_load_n(&pos->next, __ATOMIC_RELAXED), steps++)
+				n += frozen_free(container_of(pos, struct pga_page, lru));
+			si->cached_free += n;
 		}
 	}
 }

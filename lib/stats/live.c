@@ -86,6 +86,7 @@ static void *live_thread(void *arg)
 	 * from the buddy lists and it never counts among the threads. */
 	pga_current = &pga_thread_dead;
 	pga_slab_current = &pga_slab_dead;
+	pga_slab_home = &pga_slab_dead.kc[PGA_SLAB_CACHE(0, 0)];
 	for (;;) {
 		long wait = -1;
 

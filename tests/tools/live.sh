@@ -23,10 +23,10 @@ start() {
 		"$(dirname "${BASH_SOURCE[0]}")/workload.py" "${@:3}" >"$out" 2>"$TT_TMP/$1.err" &
 	TT_PIDS+=($!)
 	for ((i = 0; i < 200; i++)); do
-		grep -q '^ready' "$out" 2>/dev/null && break
+		grep -Eq '^ready [0-9]+$' "$out" 2>/dev/null && break
 		sleep 0.05
 	done
-	grep -q '^ready' "$out" || tt_fail "$1: the workload did not start: $(cat "$TT_TMP/$1.err")"
+	grep -Eq '^ready [0-9]+$' "$out" || tt_fail "$1: the workload did not start: $(cat "$TT_TMP/$1.err")"
 	PID="$(awk '$1 == "ready" { print $2 }' "$out")"
 	CHILD="$(awk '$1 == "child" { print $2 }' "$out")"
 	TT_PIDS+=("$PID")

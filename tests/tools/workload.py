@@ -23,6 +23,6 @@ if "fork" in sys.argv[1:]:
     if pid == 0:
         time.sleep(60)
         os._exit(0)
-    print("child", pid, flush=True)
-print("ready", os.getpid(), flush=True)
+    print(f"child {pid}", flush=True)
+print(f"ready {os.getpid()}", flush=True)
 time.sleep(120)
