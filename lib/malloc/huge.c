@@ -49,6 +49,7 @@
 #include "options.h"
 #include "os.h"
 #include "pgalloc.h"
+#include "reclaim.h"
 
 #define CACHE_SLOTS     16
 #define CACHE_MIN_BYTES ((size_t)64 << 20)
@@ -395,6 +396,8 @@ bool pga_huge_free(void *p)
 	 * be given this address before the unmap. */
 	if (len && !cached)
 		pga_os_unmap(p, len);
+	if (cached)
+		pga_kswapd_kick();
 	unmap_all(&out);
 	return len != 0;
 }
