@@ -41,20 +41,28 @@
 #include "client.h"
 #include "compiler.h"
 #include "list.h"
+#include "mempolicy.h"
 #include "mmzone.h"
+#include "os.h"
+#include "topology.h"
 
 struct pga_thread {
 	/* Hot: touched by the owner on every operation. */
 	_Atomic int in_pcp;
 	_Atomic int revoked;
 	int node;            /* node of the CPU the thread last ran on */
-	unsigned refresh;    /* slow-path calls until the node is looked up again */
+	int pol_node;        /* the fast path's node by the policy (mempolicy.h) */
 	struct pga_pcp *pcp; /* [pga_mem.nr_zones] */
 
 	/* Cold. lock: taken by drainers, and by the owner while revoked. */
 	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
 	struct pga_list link; /* on the registry, under pga_thread_registry_lock */
 	long tid;
+	/* The thread's memory policy: the owner's alone. caches_stale: the
+	 * node changed under a policy that follows it; the clients' caches
+	 * are given back at their next slow path (pga_thread_caches_stale). */
+	struct pga_mempolicy pol;
+	bool caches_stale;
 	/* The clients' states for this thread, by slot: written by the owner,
 	 * read by pga_clients_thread_exit when the thread goes away. */
 	void *priv[PGA_MAX_CLIENTS];
@@ -96,6 +104,27 @@ static inline void pga_ev_add(struct pga_thread *t, int zone_id, enum pga_zone_e
 	pga_pcp_ev_add(&t->pcp[zone_id], ev, n);
 }
 
+/* May memory of node nid go into t's caches under its policy? Only the
+ * node its allocations go to first (the local node, the preferred one, the
+ * nearest allowed one), or any node an interleave goes round. A slab
+ * layer that adopts another thread's slabs on free asks first, so that a
+ * thread's caches never serve memory its policy would not have chosen. */
+static inline bool pga_thread_node_ok(const struct pga_thread *t, int nid)
+{
+	if (t->pol.mode == PGA_MPOL_INTERLEAVE)
+		return pga_nodemask_test(&t->pol.nodes, nid);
+	return nid == t->pol_node;
+}
+
+/* The node the slab layer takes partial slabs from for t's next refill:
+ * the fast node, or under interleave the node the next slab goes to. */
+static inline int pga_mempolicy_slab_node(struct pga_thread *t)
+{
+	if (t->pol.mode == PGA_MPOL_INTERLEAVE)
+		return pga_mempolicy_interleave_node(&t->pol, false);
+	return t->pol_node < PGA_MAX_NUMNODES ? t->pol_node : t->node;
+}
+
 /* Slow side of the protocol: the owner found its lists revoked. */
 void pga_pcp_lock(struct pga_thread *t);
 void pga_pcp_unlock(struct pga_thread *t);
@@ -128,8 +157,31 @@ void pga_clients_thread_exit(struct pga_thread *t, bool self);
  * recycled, never unmapped, so mapped is the most that were alive at once. */
 void pga_thread_counts(unsigned long *registered, unsigned long *mapped);
 
-/* Look up the calling thread's node again (the CPU may have changed). */
-void pga_thread_refresh_node(struct pga_thread *t);
+/* Look up the calling thread's node again (the CPU may have changed):
+ * getcpu, which glibc answers from rseq or the vDSO, no system call. Called
+ * on the slow paths, never per allocation. A new node recomputes the fast
+ * node and, when the policy follows the node, marks the caches stale. */
+void pga_thread_refresh_node_slow(struct pga_thread *t, int node);
+
+static inline void pga_thread_refresh_node(struct pga_thread *t)
+{
+	int node = pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
+
+	if (unlikely(node != t->node))
+		pga_thread_refresh_node_slow(t, node);
+}
+
+/* For a client's slow path (t the caller's own, real): if the thread's
+ * node changed under a policy that follows it, have every client give back
+ * its caches now (policy_changed), and clear the mark. */
+void pga_thread_caches_check_slow(struct pga_thread *t);
+
+static inline void pga_thread_caches_check(struct pga_thread *t)
+{
+	pga_thread_refresh_node(t);
+	if (unlikely(t->caches_stale))
+		pga_thread_caches_check_slow(t);
+}
 
 /* Drain t's lists for every zone into the buddy allocator; the caller holds
  * t->lock with the owner excluded (revoked and out of its lists), or is the

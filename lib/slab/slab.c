@@ -19,10 +19,12 @@
 #include "slab.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "bug.h"
 #include "fmt.h"
 #include "client.h"
+#include "mempolicy.h"
 #include "os.h"
 #include "page_alloc.h"
 #include "pool.h"
@@ -387,15 +389,93 @@ static void *alloc_locked(unsigned cls, int nid)
 	return obj;
 }
 
+static struct pga_pool node_caches = PGA_POOL_INITIALIZER;
+
+/* Detach every free object of slab, which the caller alone reaches (a
+ * fresh slab, or one just taken off its node list under the lock): the
+ * slab is then full and unfrozen on no list (remote 0), so a free into it
+ * takes the node lock, as for any full slab. */
+static void *take_all_objects(struct pga_page *slab)
+{
+	void *list = slab->freelist;
+
+	slab->freelist = NULL;
+	slab->inuse = slab->objects;
+	return list;
+}
+
+/* Refill *head with the free objects of one of nid's slabs, and return one
+ * of them. A fresh slab that the page allocator had to take from another
+ * node is not cached as nid's: it goes to its own node's list, less the
+ * one object returned. */
+static void *node_cache_refill(void **head, unsigned cls, int nid)
+{
+	struct kmem_node *n = &kmem_nodes[nid][cls];
+	struct pga_page *slab = NULL;
+	void *list = NULL;
+
+	if (nr_partial(n)) {
+		pga_lock(&n->lock);
+		if (!pga_list_empty(&n->partial)) {
+			slab = container_of(n->partial.next, struct pga_page, lru);
+			pga_list_del(&slab->lru);
+			partial_add(n, -1);
+			list = take_all_objects(slab);
+		}
+		pga_unlock(&n->lock);
+	}
+	if (!slab) {
+		slab = new_slab(cls, nid);
+		if (!slab) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		if (slab->slab_node != nid) {
+			void *obj = slab->freelist;
+			n = slab_kmem_node(slab);
+			pga_lock(&n->lock);
+			slab->freelist = freelist_next(obj);
+			slab->inuse = 1;
+			pga_list_add(&slab->lru, &n->partial);
+			partial_add(n, 1);
+			pga_unlock(&n->lock);
+			return obj;
+		}
+		list = take_all_objects(slab);
+	}
+	*head = freelist_next(list);
+	return list;
+}
+
 void *pga_slab_alloc_node(unsigned cls, int nid)
 {
-	return alloc_locked(cls, nid);
+	struct pga_slab_cpu *s = pga_slab_get();
+
+	if (pga_slab_cpu_is_real(s) && !s->node_cache) {
+		s->node_cache = pga_pool_get(&node_caches);
+		if (s->node_cache)
+			memset(s->node_cache, 0, node_caches.bytes);
+	}
+	if (!pga_slab_cpu_is_real(s) || !s->node_cache)
+		return alloc_locked(cls, nid);
+
+	void **head = &s->node_cache[(unsigned)nid * PGA_NR_SIZE_CLASSES + cls];
+	void *obj = *head;
+	if (unlikely(!obj))
+		return node_cache_refill(head, cls, nid);
+	*head = freelist_next(obj);
+	return obj;
 }
 
 void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 {
 	if (!pga_slab_cpu_is_real(t))
 		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
+
+	/* A safe point (no slab of ours half moved): if the thread moved to
+	 * another node under a policy that follows it, its caches go back
+	 * first, so that what it allocates next is local. */
+	pga_thread_caches_check(t->thread);
 
 	struct pga_kmem_cpu *c = &t->kc[cls];
 	while (!c->freelist) {
@@ -414,9 +494,12 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 		}
 		if (collect_notified(c))
 			continue;
-		if (get_partial_node(t, c, cls, t->thread->node))
+		/* The node the thread's memory policy picks: its partial list,
+		 * else a new slab placed by the policy (nid -1; interleave
+		 * advances once per slab). */
+		if (get_partial_node(t, c, cls, pga_mempolicy_slab_node(t->thread)))
 			continue;
-		slab = new_slab(cls, t->thread->node);
+		slab = new_slab(cls, -1);
 		if (!slab) {
 			errno = ENOMEM;
 			return NULL;
@@ -518,7 +601,8 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 
 		/* Full and frozen to no one: freeze it to us in the same CAS
 		 * that frees the object onto its remote stack, no lock. */
-		if (w == PGA_SLAB_FULL && pga_slab_cpu_is_real(t)) {
+		if (w == PGA_SLAB_FULL && pga_slab_cpu_is_real(t) &&
+		    pga_thread_node_ok(t->thread, slab->slab_node)) {
 			*(void **)obj = NULL;
 			if (!atomic_compare_exchange_strong_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
@@ -551,7 +635,8 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 		/* Adopted only while it still holds live objects, which the
 		 * frees likely to follow will find plain; one this free empties
 		 * stays with the node, which keeps MIN_PARTIAL of them. */
-		if (pga_slab_cpu_is_real(t) && slab->inuse != 0) {
+		if (pga_slab_cpu_is_real(t) && slab->inuse != 0 &&
+		    pga_thread_node_ok(t->thread, slab->slab_node)) {
 			if (!was_full) { /* it is on the node's partial list */
 				pga_list_del(&slab->lru);
 				partial_add(n, -1);
@@ -575,7 +660,8 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	}
 }
 
-void pga_slab_flush(struct pga_slab_cpu *t)
+/* Unfreeze every slab frozen to t: its class caches. */
+static void flush_class_caches(struct pga_slab_cpu *t)
 {
 	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
 		struct pga_kmem_cpu *c = &t->kc[cls];
@@ -598,6 +684,34 @@ void pga_slab_flush(struct pga_slab_cpu *t)
 		}
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
+}
+
+/* Free every object of t's node caches (they count as allocated). */
+static void flush_node_caches(struct pga_slab_cpu *t)
+{
+	if (!t->node_cache)
+		return;
+	for (unsigned i = 0; i < (unsigned)pga_mem.nr_nodes * PGA_NR_SIZE_CLASSES; i++) {
+		void *obj = t->node_cache[i];
+		t->node_cache[i] = NULL;
+		while (obj) {
+			void *next = freelist_next(obj);
+			unsigned long pfn;
+			struct pga_zone *zone = pga_addr_to_zone(obj, &pfn);
+			uint32_t off = 0;
+			struct pga_page *slab = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
+			pga_slab_free_slow(t, zone, slab, obj);
+			obj = next;
+		}
+	}
+}
+
+void pga_slab_flush(struct pga_slab_cpu *t)
+{
+	/* The node caches first: freeing their objects may freeze slabs to
+	 * t, which the class flush then unfreezes. */
+	flush_node_caches(t);
+	flush_class_caches(t);
 }
 
 /* The validator's verdict: msg, and the slab when there is one. */
@@ -789,6 +903,9 @@ static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
 
 	(void)t;
 	pga_slab_flush(s);
+	if (s->node_cache)
+		pga_pool_put(&node_caches, s->node_cache);
+	s->node_cache = NULL;
 	pga_pool_put(&slab_states, s);
 	/* Allocations from later TLS destructors are served under the node
 	 * lock: attaching again would leak the new state. */
@@ -796,20 +913,32 @@ static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
 		pga_slab_current = &pga_slab_dead;
 }
 
+/* The page client's policy_changed: the class caches may hold slabs of
+ * nodes the new policy does not use (node caches are for explicit nodes
+ * and stay). */
+static void slab_policy_changed(struct pga_thread *t, void *priv)
+{
+	(void)t;
+	flush_class_caches(priv);
+}
+
 static void slab_fork_prepare(void)
 {
 	slab_lock_all();
 	pga_pool_lock(&slab_states);
+	pga_pool_lock(&node_caches);
 }
 
 static void slab_fork_parent(void)
 {
+	pga_pool_unlock(&node_caches);
 	pga_pool_unlock(&slab_states);
 	slab_unlock_all();
 }
 
 static void slab_fork_child(void)
 {
+	pga_pool_reinit(&node_caches);
 	pga_pool_reinit(&slab_states);
 	slab_reinit_locks();
 }
@@ -821,6 +950,7 @@ static const struct pga_page_client slab_client = {
     .fork_parent = slab_fork_parent,
     .fork_child = slab_fork_child,
     .shrink = slab_shrink,
+    .policy_changed = slab_policy_changed,
 };
 
 struct pga_slab_cpu *pga_slab_attach(void)
@@ -845,6 +975,7 @@ struct pga_slab_cpu *pga_slab_attach(void)
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 	s->thread = t;
+	s->node_cache = NULL;
 	pga_thread_set_private(t, client_slot, s);
 	pga_slab_current = s;
 	return s;
@@ -868,6 +999,8 @@ void pga_slab_init(void)
 			}
 		}
 		pga_pool_init(&slab_states, sizeof(struct pga_slab_cpu));
+		pga_pool_init(&node_caches,
+		              (size_t)pga_mem.nr_nodes * PGA_NR_SIZE_CLASSES * sizeof(void *));
 		client_slot = pga_page_register_client(&slab_client);
 		atomic_store_explicit(&initialized, true, memory_order_release);
 	}

@@ -86,6 +86,11 @@ static_assert(sizeof(struct pga_kmem_cpu) == 64, "a class's cache is one cache l
 struct pga_slab_cpu {
 	struct pga_kmem_cpu kc[PGA_NR_SIZE_CLASSES];
 	struct pga_thread *thread;
+	/* pga_malloc_node's caches: per node and class, a list of objects of
+	 * that node's slabs ([nid * PGA_NR_SIZE_CLASSES + cls]), taken a slab's
+	 * worth at a time under one node lock hold; NULL until the first
+	 * node-directed request. The owner's alone. */
+	void **node_cache;
 };
 
 extern __thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec")));
@@ -133,8 +138,11 @@ static inline bool pga_slab_obj_start(const struct pga_sizeclass *sc, uint32_t o
  * ENOMEM when no memory is left. */
 void *pga_slab_alloc_slow(struct pga_slab_cpu *s, unsigned cls);
 
-/* One object of class cls from node nid's slabs, under the node lock
- * (pga_malloc_node, and threads without caches). NULL with ENOMEM. */
+/* One object of class cls from node nid's slabs (pga_malloc_node): from
+ * the calling thread's cache of that node's objects, refilled with a whole
+ * slab's free objects under one node lock hold; under the node lock per
+ * object for threads without caches. Falls back to another node only when
+ * nid has no memory. NULL with ENOMEM. */
 void *pga_slab_alloc_node(unsigned cls, int nid);
 
 /* Free obj, an object of slab (its head descriptor), when the inline path
