@@ -330,6 +330,7 @@ void pga_mempolicy_bind_zones(void)
 		pga_mempolicy_strict = true;
 	for (int n = 1; n < pga_mem.nr_nodes; n++)
 		multi |= pga_topo.real_node[n] != pga_topo.real_node[0];
+	pga_mem.multi_real = multi;
 
 	for (int id = 0; id < pga_mem.nr_zones; id++) {
 		struct pga_zone *z = pga_mem.zones[id];

@@ -125,6 +125,22 @@ static inline int pga_mempolicy_slab_node(struct pga_thread *t)
 	return t->pol_node < PGA_MAX_NUMNODES ? t->pol_node : t->node;
 }
 
+/* The real node a fresh huge block of the calling thread would be placed
+ * on by its policy (the kernel's copy of it), so that a cached block is
+ * reused only there: -1 when any will do (one real node, no thread state),
+ * PGA_HUGE_NODE_NONE under interleave (the kernel spreads a fresh one). */
+#define PGA_HUGE_NODE_NONE (-2)
+static inline int pga_thread_huge_node(void)
+{
+	const struct pga_thread *t = pga_current;
+
+	if (!pga_mem.multi_real || !pga_thread_is_real(t))
+		return -1;
+	if (t->pol.mode == PGA_MPOL_INTERLEAVE)
+		return PGA_HUGE_NODE_NONE;
+	return pga_topo.real_node[t->pol_node < pga_mem.nr_nodes ? t->pol_node : t->node];
+}
+
 /* Slow side of the protocol: the owner found its lists revoked. */
 void pga_pcp_lock(struct pga_thread *t);
 void pga_pcp_unlock(struct pga_thread *t);
