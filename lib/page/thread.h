@@ -117,12 +117,14 @@ static inline bool pga_thread_node_ok(const struct pga_thread *t, int nid)
 }
 
 /* The node the slab layer takes partial slabs from for t's next refill:
- * the fast node, or under interleave the node the next slab goes to. */
+ * the fast node, or under interleave the node the next slab goes to;
+ * PGA_MAX_NUMNODES when no node of the policy has memory (then no node
+ * list may serve it). */
 static inline int pga_mempolicy_slab_node(struct pga_thread *t)
 {
 	if (t->pol.mode == PGA_MPOL_INTERLEAVE)
 		return pga_mempolicy_interleave_node(&t->pol, false);
-	return t->pol_node < PGA_MAX_NUMNODES ? t->pol_node : t->node;
+	return t->pol_node;
 }
 
 /* The real node a fresh huge block of the calling thread would be placed

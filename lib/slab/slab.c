@@ -497,7 +497,8 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 		/* The node the thread's memory policy picks: its partial list,
 		 * else a new slab placed by the policy (nid -1; interleave
 		 * advances once per slab). */
-		if (get_partial_node(t, c, cls, pga_mempolicy_slab_node(t->thread)))
+		int nid = pga_mempolicy_slab_node(t->thread);
+		if (nid < pga_mem.nr_nodes && get_partial_node(t, c, cls, nid))
 			continue;
 		slab = new_slab(cls, -1);
 		if (!slab) {
