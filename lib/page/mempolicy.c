@@ -255,6 +255,10 @@ void pga_mempolicy_read_kernel(struct pga_mempolicy *pol)
 
 	memset(pol, 0, sizeof(*pol));
 	pol->il_prev = PGA_MAX_NUMNODES;
+	/* With one node every policy places everything there: no system
+	 * call per new thread for nothing. */
+	if (pga_mem.nr_nodes == 1)
+		return;
 	memset(&km, 0, sizeof(km));
 	if (pga_os_get_mempolicy(&mode, km.w, PGA_OS_MAXNODE, NULL, 0) != 0)
 		return;
@@ -316,7 +320,8 @@ void pga_mempolicy_read_kernel(struct pga_mempolicy *pol)
  * process started under a BIND policy that holds the node: then strict, as
  * that policy asked. Without the system call (no NUMA in the kernel, a
  * seccomp filter) placement is the kernel's first touch; said once when
- * that matters (more than one real node).
+ * that matters (more than one real node). With a single node nothing is
+ * asked of the kernel.
  */
 void pga_mempolicy_bind_zones(void)
 {
@@ -324,6 +329,9 @@ void pga_mempolicy_bind_zones(void)
 	int mode = 0, failed = 0;
 	bool multi = false;
 
+	/* One node (and no fake ones): there is nowhere else to be. */
+	if (pga_mem.nr_nodes == 1)
+		return;
 	memset(&bind, 0, sizeof(bind));
 	if (pga_os_get_mempolicy(&mode, bind.w, PGA_OS_MAXNODE, NULL, 0) == 0 &&
 	    (mode & 0xff) == PGA_MPOL_BIND)
