@@ -49,7 +49,7 @@ struct pga_page_client {
 	 * policy may not allow, so that the next allocations follow it.
 	 * Called on t itself, at a point where it is inside no allocator
 	 * call: pga_set_mempolicy, or a slow path of the client's own that
-	 * asked (pga_thread_caches_stale). */
+	 * asked (pga_thread_caches_check). */
 	void (*policy_changed)(struct pga_thread *t, void *priv);
 	/* Is addr the start of memory the client handed out from outside the
 	 * zones (a huge mapping)? pga_page_node then asks the kernel where

@@ -60,7 +60,7 @@ struct pga_thread {
 	long tid;
 	/* The thread's memory policy: the owner's alone. caches_stale: the
 	 * node changed under a policy that follows it; the clients' caches
-	 * are given back at their next slow path (pga_thread_caches_stale). */
+	 * are given back at their next slow path (pga_thread_caches_check). */
 	struct pga_mempolicy pol;
 	bool caches_stale;
 	/* The clients' states for this thread, by slot: written by the owner,
