@@ -13,7 +13,10 @@
  *          scattered 0.2% of the rest, which pin some pages);
  *   hold:  for --hold-ms, each thread churns a small set of small objects,
  *          a burst of 500 replacements every millisecond, like a server
- *          that is mostly idle.
+ *          that is mostly idle. 12 s by default: longer than the decay
+ *          times the allocators default to (pgalloc's decay_ms 1 s,
+ *          jemalloc's dirty_decay_ms 10 s), so that the trace shows each
+ *          one giving memory back, or not, by itself.
  *
  * Nothing calls malloc_trim() until the hold is over: the figures are what
  * the allocator gives back by itself. After them, malloc_trim(0) is called
@@ -215,7 +218,7 @@ int main(int argc, char **argv)
 	    {"peak-mib", WL_OPT_UINT, &peak_mib,
 	     "working set at the peak at scale 1 (default 128)"},
 	    {"hold-ms", WL_OPT_UINT, &hold_ms,
-	     "time from the free to the measurement (default 1000; 300 with --quick)"},
+	     "time from the free to the measurement (default 12000; 300 with --quick)"},
 	    {"sample-ms", WL_OPT_UINT, &sample_ms, "RSS sampling interval (default 10)"},
 	    {"rss-trace", WL_OPT_STR, &trace, "write the RSS samples to FILE (or RSS_TRACE=FILE)"},
 	    {0},
@@ -229,7 +232,7 @@ int main(int argc, char **argv)
 	              "and watch the RSS.",
 	              &a, opts);
 	if (!hold_ms)
-		hold_ms = a.quick ? 300 : 1000;
+		hold_ms = a.quick ? 300 : 12000;
 	if (!sample_ms || !peak_mib)
 		wl_fail("bad parameters");
 	size_t peak = (size_t)wl_scaled(peak_mib * WL_MIB, a.scale, 4 * WL_MIB);

@@ -94,6 +94,30 @@ void pga_os_discard(void *addr, size_t size)
 	madvise(addr, size, MADV_DONTNEED);
 }
 
+void pga_os_discard_lazy(void *addr, size_t size)
+{
+	if (madvise(addr, size, MADV_FREE) != 0)
+		madvise(addr, size, MADV_DONTNEED);
+}
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+bool pga_os_thp(void *addr, size_t size, enum pga_os_thp advice)
+{
+	static const int advices[] = {
+	    [PGA_OS_THP_ALLOW] = MADV_HUGEPAGE,
+	    [PGA_OS_THP_FORBID] = MADV_NOHUGEPAGE,
+	    [PGA_OS_THP_COLLAPSE] = MADV_COLLAPSE,
+	};
+	int saved = errno;
+	bool ok = madvise(addr, size, advices[advice]) == 0;
+
+	errno = saved;
+	return ok;
+}
+
 void pga_os_release(void *addr, size_t size)
 {
 	munmap(addr, size);

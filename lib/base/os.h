@@ -36,6 +36,19 @@ bool pga_os_commit(void *addr, size_t size);
  * mapped and read as zero afterwards. */
 void pga_os_discard(void *addr, size_t size);
 
+/* The same, lazily (MADV_FREE): the kernel takes the pages when it needs
+ * memory, and until then they may keep their contents; RSS drops only
+ * then. Falls back to pga_os_discard where the kernel lacks MADV_FREE. */
+void pga_os_discard_lazy(void *addr, size_t size);
+
+/* Transparent huge pages for [addr, addr + size), page aligned:
+ * PGA_OS_THP_ALLOW (MADV_HUGEPAGE), PGA_OS_THP_FORBID (MADV_NOHUGEPAGE),
+ * PGA_OS_THP_COLLAPSE (MADV_COLLAPSE, Linux 6.1: make huge pages of the
+ * range now, copying its pages). False when the kernel refused (a kernel
+ * without THP, or one older than the advice). */
+enum pga_os_thp { PGA_OS_THP_ALLOW, PGA_OS_THP_FORBID, PGA_OS_THP_COLLAPSE };
+bool pga_os_thp(void *addr, size_t size, enum pga_os_thp advice);
+
 /* Unmap a reservation. */
 void pga_os_release(void *addr, size_t size);
 

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "mmzone.h"
 #include "options.h"
 #include "os.h"
 #include "pgalloc.h"
@@ -341,8 +342,16 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 		else if (zero)
 			memset(p, 0, b.len);
 	}
-	if (!p)
-		p = pga_os_map(len, align);
+	if (!p) {
+		/* A huge allocation is used whole: huge pages for it unless
+		 * thp=never, on a 2 MiB boundary so that all of it can be
+		 * (an mremap keeps the advice). */
+		size_t thp_align = (size_t)PGA_PAGEBLOCK_PAGES << PGA_PAGE_SHIFT;
+		bool thp = pga_opts.thp != PGA_THP_NEVER && len >= 2 * thp_align;
+		p = pga_os_map(len, thp && align < thp_align ? thp_align : align);
+		if (p)
+			pga_os_thp(p, len, thp ? PGA_OS_THP_ALLOW : PGA_OS_THP_FORBID);
+	}
 	if (!p)
 		goto nomem;
 	PGA_BUG_ON((uintptr_t)p & (align - 1));

@@ -108,11 +108,12 @@ static void *large_alloc(size_t size, unsigned min_order, int nid)
 
 static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
 {
-	struct pga_kmem_cpu *c = &t->kc[cls];
+	struct pga_kmem_cpu *c = &pga_slab_home[cls];
 	void *obj = c->freelist;
 
 	if (likely(obj)) {
 		c->freelist = *(void **)obj;
+		c->count--;
 		return obj;
 	}
 	return pga_slab_alloc_slow(t, cls);
@@ -147,7 +148,7 @@ pga_export void *pga_malloc_node(size_t size, int nid)
 		return NULL;
 	}
 	if (size <= PGA_SLAB_MAX)
-		return pga_slab_alloc_node(pga_size_to_class(size), nid);
+		return pga_slab_alloc_node(pga_slab_get(), pga_size_to_class(size), nid);
 	if (size <= LARGE_MAX)
 		return large_alloc(size, 0, nid);
 	/* A huge block is the kernel's to place: ask for the node's pages,

@@ -32,15 +32,17 @@ void pga_foreign_free(void *p);
 size_t pga_foreign_usable_size(void *p);
 void *pga_foreign_realloc(void *p, size_t size);
 
-/* malloc: a small request pops the calling thread's cpu freelist; anything
- * else (a first call, an empty freelist, a large size) goes out of line. */
+/* malloc: a small request pops the calling thread's cache of its class
+ * of its node's memory; anything else (a first call, an empty cache, a large size) goes out of
+ * line. */
 static pga_always_inline void *pga_malloc_inline(size_t size)
 {
 	if (likely(size <= PGA_SLAB_MAX)) {
-		struct pga_kmem_cpu *c = &pga_slab_current->kc[pga_size_to_class(size)];
+		struct pga_kmem_cpu *c = &pga_slab_home[pga_size_to_class(size)];
 		void *obj = c->freelist;
 		if (likely(obj)) {
 			c->freelist = *(void **)obj;
+			c->count--;
 			return obj;
 		}
 	}
@@ -48,59 +50,32 @@ static pga_always_inline void *pga_malloc_inline(size_t size)
 }
 
 /*
- * free: an object of a slab frozen to the calling thread goes back without
- * an atomic or a lock: onto the cpu freelist when the slab is the cpu slab,
- * else onto the slab's own freelist (SLUB keeps per-slab freelists too; the
- * owner alone writes them while the slab is frozen). The checks that make
- * this safe are folded into the branches: the pointer lies in a zone, in
- * the thread's cpu slab of the class its page records (every page of a
- * slab records its class), or in a slab frozen to the thread; it is the
- * start of an object, and not the object freed last (the cheap double-free
- * check). Anything else, another thread's slab above all, goes out of
- * line.
- *
- * The cpu slab is recognised by address alone: a page that is no slab may
- * record any class, but p lies in that class's cpu slab only if its page
- * is a page of that slab.
+ * free: a small object goes onto the calling thread's cache of its class
+ * and node, without an atomic or a lock, whichever thread allocated it. The
+ * checks that make this safe are folded into one branch: the pointer lies
+ * in an arena; its page names the cache (slab_cache, 0 for a page that is no
+ * slab: cache 0 never has room), which has room (the boot and dead states
+ * have none); the pointer is the start of an object (every page of a slab
+ * records the class and, tails, the distance to the head: a slab head's
+ * private_ is 0, so the offset needs no second descriptor); and it is not
+ * the object freed last (the cheap double-free check). Anything else goes
+ * out of line.
  */
 static pga_always_inline void pga_free_inline(void *p)
 {
-	unsigned long pfn;
-	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
+	const struct pga_page *page = pga_addr_to_page(p);
 
-	if (likely(zone)) {
-		struct pga_page *page = pga_pfn_to_page(zone, pfn);
-		struct pga_slab_cpu *s = pga_slab_current;
-		struct pga_kmem_cpu *c = &s->kc[page->slab_class];
-		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
-		uintptr_t off = (uintptr_t)p - c->base;
-		if (likely(off < c->bytes && pga_slab_obj_start(sc, (uint32_t)off) &&
+	if (likely(page)) {
+		struct pga_kmem_cpu *c = &pga_slab_current->kc[page->slab_cache];
+		uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1)) +
+		               (page->private_ << PGA_PAGE_SHIFT);
+		if (likely(c->count < c->limit &&
+		           pga_slab_obj_start(&pga_size_classes[page->slab_class], off) &&
 		           p != c->freelist)) {
 			*(void **)p = c->freelist;
 			c->freelist = p;
+			c->count++;
 			return;
-		}
-		/* owner is s only for a slab head frozen to s: never for another
-		 * kind of page, nor for the boot and dead states. Only then is
-		 * the slab's freelist ours to read. A slab this free would empty,
-		 * or one on the owner's full list (no free objects), goes out of
-		 * line, which moves it. Slabs are page aligned: the offset in
-		 * the slab is the offset in the page plus the pages back to the
-		 * head. */
-		uint32_t soff = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
-		page = pga_slab_head(page, &soff);
-		if (likely(atomic_load_explicit(&page->owner, memory_order_relaxed) == s)) {
-			void *head = page->freelist;
-			uintptr_t remote =
-			    atomic_load_explicit(&page->remote, memory_order_relaxed);
-			if (likely(head && page->inuse > 1 && pga_slab_obj_start(sc, soff) &&
-			           p != head &&
-			           (uintptr_t)p != (remote & ~PGA_SLAB_REMOTE_FLAGS))) {
-				*(void **)p = head;
-				page->freelist = p;
-				page->inuse--;
-				return;
-			}
 		}
 	}
 	pga_free_slow(p);

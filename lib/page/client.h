@@ -45,8 +45,9 @@ struct pga_page_client {
 	 * had), outside every lock. */
 	void (*start)(void);
 	/* The memory policy of thread t changed (or its node did, under a
-	 * policy that follows the node): give back the cached memory the new
-	 * policy may not allow, so that the next allocations follow it.
+	 * policy that follows the node): stop serving cached memory the new
+	 * policy may not allow (give it back, or serve from the caches of the
+	 * node it names), so that the next allocations follow it.
 	 * Called on t itself, at a point where it is inside no allocator
 	 * call: pga_set_mempolicy, or a slow path of the client's own that
 	 * asked (pga_thread_caches_check). */

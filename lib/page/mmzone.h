@@ -105,7 +105,12 @@ struct pga_page {
 	uint8_t migratetype; /* PG_buddy, PG_pcp: the list it sits on */
 	uint8_t slab_class;  /* PG_slab: the size class */
 	uint8_t slab_node;   /* PG_slab: the node whose lists hold the slab */
-	uint64_t private_;   /* PG_exact: pages in the run; PG_tail: pages to the head */
+	uint32_t private_;   /* PG_exact: pages in the run; PG_tail: pages to the head */
+	/* Every page of a live slab, head and tails: the index of the
+	 * per-thread cache its objects are freed into (slab.h); 0 on every
+	 * other page, whose frees therefore never reach a cache. */
+	uint16_t slab_cache;
+	uint16_t unused_;
 
 	/*
 	 * PG_slab heads only. freelist, inuse: the owner thread's while the
@@ -125,6 +130,9 @@ struct pga_page {
 };
 
 #define PGA_AGE_CLEAN UINT32_MAX
+
+#define PGA_PB_HUGE 1u
+#define PGA_PB_FREE 2u
 static_assert(sizeof(struct pga_page) == 64, "a page descriptor fills one cache line");
 
 /* A zone-lock holder reads the flags of neighbouring pages (is the buddy
@@ -220,6 +228,9 @@ struct pga_zone {
 	unsigned long zone_start_pfn;
 	unsigned long spanned_pages; /* reserved for the zone; the limit */
 	uint8_t *pageblock_mt;       /* migratetype per pageblock, from zone start */
+	/* Per pageblock, under the lock: PGA_PB_HUGE once reclaim.c advised
+	 * huge pages for it (thp=always), PGA_PB_FREE a mark of its scan. */
+	uint8_t *pageblock_thp;
 	int node;
 	int id; /* index in pga_zones[] */
 	enum pga_zone_type idx;
@@ -387,6 +398,22 @@ static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long 
 	p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
 	*pfn = p;
 	return pga_arena_zone(ar, p);
+}
+
+/* The descriptor of the page addr lies on, or NULL outside the arenas,
+ * without the zone lookup: the free fast path needs the page alone. Pages
+ * of an arena that no zone holds keep a zero descriptor. */
+static inline struct pga_page *pga_addr_to_page(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	const struct pga_arena *ar = &pga_mem.arenas[PGA_ZONE_NORMAL];
+	unsigned long p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
+
+	if (likely(p < ar->nr_pages))
+		return ar->mem_map + p;
+	ar = &pga_mem.arenas[PGA_ZONE_DMA32];
+	p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);
+	return p < ar->nr_pages ? ar->mem_map + p : NULL;
 }
 
 /* The zone and pfn of a descriptor: which arena's memory map holds it. */

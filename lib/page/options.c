@@ -62,6 +62,8 @@ enum opt_id {
 	OPT_ZLC_INTERVAL_MS,
 	OPT_DECAY_MS,
 	OPT_BACKGROUND_RECLAIM,
+	OPT_PURGE,
+	OPT_THP,
 	OPT_CPUSET_MEMS,
 	OPT_FAIL_PROBABILITY,
 	OPT_FAIL_INTERVAL,
@@ -90,6 +92,9 @@ struct opt_key {
 	long def;
 	/* Keys of another shape set their own default (NULL: zero). */
 	void (*reset)(struct pga_options *o);
+	/* A key with named values: the names, in the order of its enum; the
+	 * long field holds the index. */
+	const char *const *names;
 };
 
 /* ------------------------------------------------------------------------
@@ -184,6 +189,23 @@ static bool parse_cpuset_mems(struct pga_options *o, const struct opt_key *k, co
 	o->cpuset_set = true;
 	return true;
 }
+
+/* A key with named values (k->names), stored as the index of the name in
+ * the long field at k->field. */
+static bool parse_name(struct pga_options *o, const struct opt_key *k, const char *v,
+                       const char *end)
+{
+	for (long i = 0; k->names[i]; i++) {
+		if (pga_scan_eq(v, end, k->names[i])) {
+			*long_field(o, k) = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *const thp_names[] = {"never", "madvise", "always", NULL};
+static const char *const purge_names[] = {"dontneed", "free", NULL};
 
 /* A yes/no key, stored in the bool field of struct pga_options at
  * k->field. */
@@ -359,6 +381,26 @@ static const struct opt_key keys[OPT_NR] = {
             .type = OPT_BOOL,
             .field = offsetof(struct pga_options, background_reclaim),
             .def = 1,
+        },
+    [OPT_PURGE] =
+        {
+            .name = "purge",
+            .parse = parse_name,
+            .expect = "dontneed or free",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, purge),
+            .def = PGA_PURGE_DONTNEED,
+            .names = purge_names,
+        },
+    [OPT_THP] =
+        {
+            .name = "thp",
+            .parse = parse_name,
+            .expect = "never, madvise or always",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, thp),
+            .def = PGA_THP_MADVISE,
+            .names = thp_names,
         },
     [OPT_CPUSET_MEMS] =
         {

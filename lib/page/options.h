@@ -18,6 +18,21 @@
 
 #define PGA_OPT_UNSET (-1L)
 
+/* thp=: where pgalloc lets the kernel use transparent huge pages.
+ *   never    nowhere: zone memory and huge mappings MADV_NOHUGEPAGE.
+ *   madvise  in huge mappings (MADV_HUGEPAGE), which are used whole; zone
+ *            memory MADV_NOHUGEPAGE, so that a system set to "always"
+ *            cannot back a sparsely used pageblock with 2 MiB.
+ *   always   also the zones' pageblocks that are entirely in use: the
+ *            background reclaim thread advises and collapses them, and
+ *            takes the advice back before any of their pages goes back to
+ *            the kernel. */
+enum pga_thp { PGA_THP_NEVER, PGA_THP_MADVISE, PGA_THP_ALWAYS };
+
+/* purge=: how free memory goes back: MADV_DONTNEED (RSS drops at once) or
+ * MADV_FREE (the kernel takes the pages when it needs them). */
+enum pga_purge { PGA_PURGE_DONTNEED, PGA_PURGE_FREE };
+
 struct pga_options {
 	/* Topology. numa_fake = 0: use the real topology. */
 	int numa_fake;                                         /* 0 or 1..PGA_MAX_NUMNODES */
@@ -45,6 +60,10 @@ struct pga_options {
 	 * whether a background thread returns it (kswapd). */
 	long decay_ms;
 	bool background_reclaim;
+	long purge; /* enum pga_purge: how free pages go back */
+
+	/* Transparent huge pages (enum pga_thp). */
+	long thp;
 
 	/* Cpuset: nodes allowed (bitmask). all ones when not configured. */
 	bool cpuset_set;

@@ -21,6 +21,103 @@ unsigned long pga_direct_reclaim(void)
 	return pages + pga_drain_all_pages();
 }
 
+/* ---------------------------------------------------------------------- */
+/* Transparent huge pages (thp=always) and purging                         */
+
+/* The pageblocks of [pfn, pfn + 2^order) in zone: first and past the last. */
+static void block_range(const struct pga_zone *zone, unsigned long pfn, unsigned order,
+                        unsigned long *first, unsigned long *end)
+{
+	unsigned long pages = 1UL << order;
+
+	*first = (pfn - zone->zone_start_pfn) >> PGA_PAGEBLOCK_ORDER;
+	*end =
+	    (pfn + pages - zone->zone_start_pfn + PGA_PAGEBLOCK_PAGES - 1) >> PGA_PAGEBLOCK_ORDER;
+}
+
+static void *block_address(const struct pga_zone *zone, unsigned long b)
+{
+	return pga_pfn_to_addr(zone, zone->zone_start_pfn + (b << PGA_PAGEBLOCK_ORDER));
+}
+
+/*
+ * Give the free block at pfn of order back to the kernel, as purge= says;
+ * zone lock held. A pageblock advised for huge pages loses the advice
+ * first: once its free part is gone a fault there could bring a whole
+ * 2 MiB page back for one small slab.
+ */
+static void purge_block_locked(struct pga_zone *zone, unsigned long pfn, unsigned order)
+{
+	unsigned long first, end;
+
+	block_range(zone, pfn, order, &first, &end);
+	for (unsigned long b = first; b < end; b++) {
+		if (zone->pageblock_thp[b] & PGA_PB_HUGE) {
+			pga_os_thp(block_address(zone, b), PGA_PAGEBLOCK_PAGES << PGA_PAGE_SHIFT,
+			           PGA_OS_THP_FORBID);
+			zone->pageblock_thp[b] &= (uint8_t)~PGA_PB_HUGE;
+		}
+	}
+	if (pga_opts.purge == PGA_PURGE_FREE)
+		pga_os_discard_lazy(pga_pfn_to_addr(zone, pfn), PGA_PAGE_SIZE << order);
+	else
+		pga_os_discard(pga_pfn_to_addr(zone, pfn), PGA_PAGE_SIZE << order);
+}
+
+/* Pageblocks made huge per pass: MADV_COLLAPSE copies 2 MiB each. */
+#define THP_BATCH 8
+
+/*
+ * thp=always, one pass over a zone: a pageblock with no free page (after
+ * the drain of every pcp list) is in use whole, and gets MADV_HUGEPAGE
+ * (under the lock, so that no purge can come between the mark and the
+ * advice) and then MADV_COLLAPSE; one that has free pages again loses the
+ * advice. Returns the pageblocks advised.
+ */
+static unsigned thp_scan(struct pga_zone *zone)
+{
+	unsigned long nblocks =
+	    (zone->online_end_pfn - zone->zone_start_pfn) >> PGA_PAGEBLOCK_ORDER;
+	unsigned long collapse[THP_BATCH];
+	unsigned n = 0;
+
+	pga_lock(&zone->lock);
+	for (unsigned long b = 0; b < nblocks; b++)
+		zone->pageblock_thp[b] &= (uint8_t)~PGA_PB_FREE;
+	for (unsigned o = 0; o < PGA_MAX_ORDER; o++) {
+		for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++) {
+			struct pga_list *pos;
+			pga_list_for_each (pos, &zone->free_area[o].free_list[mt]) {
+				struct pga_page *page = container_of(pos, struct pga_page, lru);
+				unsigned long first, end;
+				block_range(zone, pga_page_to_pfn(zone, page), o, &first, &end);
+				for (unsigned long b = first; b < end; b++)
+					zone->pageblock_thp[b] |= PGA_PB_FREE;
+			}
+		}
+	}
+	for (unsigned long b = 0; b < nblocks; b++) {
+		uint8_t st = zone->pageblock_thp[b];
+		void *addr = block_address(zone, b);
+		if ((st & PGA_PB_FREE) && (st & PGA_PB_HUGE)) {
+			pga_os_thp(addr, PGA_PAGEBLOCK_PAGES << PGA_PAGE_SHIFT, PGA_OS_THP_FORBID);
+			zone->pageblock_thp[b] = PGA_PB_FREE;
+		} else if (!st && n < THP_BATCH &&
+		           pga_os_thp(addr, PGA_PAGEBLOCK_PAGES << PGA_PAGE_SHIFT,
+		                      PGA_OS_THP_ALLOW)) {
+			zone->pageblock_thp[b] = PGA_PB_HUGE;
+			collapse[n++] = b;
+		}
+	}
+	pga_unlock(&zone->lock);
+	/* Outside the lock: a purge that takes the advice back meanwhile
+	 * makes the collapse fail (it respects MADV_NOHUGEPAGE). */
+	for (unsigned i = 0; i < n; i++)
+		pga_os_thp(block_address(zone, collapse[i]), PGA_PAGEBLOCK_PAGES << PGA_PAGE_SHIFT,
+		           PGA_OS_THP_COLLAPSE);
+	return n;
+}
+
 /* Under the zone lock, so that no block is handed out while its pages are
  * dropped; the lists link descriptors, so nothing in the blocks is needed
  * afterwards. Orders 0 and 1 stay: they are the ones most likely to be
@@ -38,8 +135,7 @@ unsigned long pga_zone_release_free(void)
 				pga_list_for_each (pos, &zone->free_area[o].free_list[mt]) {
 					struct pga_page *page =
 					    container_of(pos, struct pga_page, lru);
-					pga_os_discard(pga_page_address(zone, page),
-					               PGA_PAGE_SIZE << o);
+					purge_block_locked(zone, pga_page_to_pfn(zone, page), o);
 					pages += 1UL << o;
 				}
 			}
@@ -139,8 +235,7 @@ static unsigned long release_aged(struct pga_zone *zone, const struct candidate 
 		pga_lock(&zone->lock);
 		if (pga_page_flags(page) == PGA_PG_BUDDY && page->order == c[i].order &&
 		    page->age != 0 && page->age != PGA_AGE_CLEAN) {
-			pga_os_discard(pga_pfn_to_addr(zone, c[i].pfn),
-			               PGA_PAGE_SIZE << c[i].order);
+			purge_block_locked(zone, c[i].pfn, c[i].order);
 			page->age = PGA_AGE_CLEAN;
 			pages += 1UL << c[i].order;
 		}
@@ -157,6 +252,8 @@ static void kswapd_pass(uint32_t gen)
 	pga_drain_all_pages();
 	for (int id = 0; id < pga_mem.nr_zones; id++) {
 		struct pga_zone *zone = pga_mem.zones[id];
+		if (pga_opts.thp == PGA_THP_ALWAYS)
+			thp_scan(zone);
 		if (pga_zone_free_pages(zone) <= zone->watermark[PGA_WMARK_HIGH])
 			continue;
 		unsigned n;

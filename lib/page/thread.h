@@ -59,8 +59,8 @@ struct pga_thread {
 	struct pga_list link; /* on the registry, under pga_thread_registry_lock */
 	long tid;
 	/* The thread's memory policy: the owner's alone. caches_stale: the
-	 * node changed under a policy that follows it; the clients' caches
-	 * are given back at their next slow path (pga_thread_caches_check). */
+	 * node changed under a policy that follows it; the clients are told
+	 * at their next slow path (pga_thread_caches_check). */
 	struct pga_mempolicy pol;
 	bool caches_stale;
 	/* The clients' states for this thread, by slot: written by the owner,
@@ -102,18 +102,6 @@ static inline struct pga_pcp *pga_thread_pcp(struct pga_thread *t, const struct 
 static inline void pga_ev_add(struct pga_thread *t, int zone_id, enum pga_zone_event ev, uint64_t n)
 {
 	pga_pcp_ev_add(&t->pcp[zone_id], ev, n);
-}
-
-/* May memory of node nid go into t's caches under its policy? Only the
- * node its allocations go to first (the local node, the preferred one, the
- * nearest allowed one), or any node an interleave goes round. A slab
- * layer that adopts another thread's slabs on free asks first, so that a
- * thread's caches never serve memory its policy would not have chosen. */
-static inline bool pga_thread_node_ok(const struct pga_thread *t, int nid)
-{
-	if (t->pol.mode == PGA_MPOL_INTERLEAVE)
-		return pga_nodemask_test(&t->pol.nodes, nid);
-	return nid == t->pol_node;
 }
 
 /* The node the slab layer takes partial slabs from for t's next refill:
@@ -190,8 +178,8 @@ static inline void pga_thread_refresh_node(struct pga_thread *t)
 }
 
 /* For a client's slow path (t the caller's own, real): if the thread's
- * node changed under a policy that follows it, have every client give back
- * its caches now (policy_changed), and clear the mark. */
+ * node changed under a policy that follows it, tell every client now
+ * (policy_changed), and clear the mark. */
 void pga_thread_caches_check_slow(struct pga_thread *t);
 
 static inline void pga_thread_caches_check(struct pga_thread *t)

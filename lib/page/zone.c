@@ -219,6 +219,12 @@ static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZO
 			void *map = p ? pga_os_reserve(map_bytes, PGA_PAGE_SIZE) : NULL;
 			void *tab = map ? pga_os_reserve(tab_bytes, PGA_PAGE_SIZE) : NULL;
 			if (tab && pga_os_commit(map, map_bytes) && pga_os_commit(tab, tab_bytes)) {
+				/* No transparent huge pages in the zones but where
+				 * reclaim.c allows them (thp=always: pageblocks in
+				 * use whole), whatever the system's setting: a 2 MiB
+				 * page behind one live 4 KiB slab is the bloat to
+				 * avoid. */
+				pga_os_thp(p, bytes, PGA_OS_THP_FORBID);
 				ar->base = (uintptr_t)p;
 				ar->nr_pages = total;
 				ar->mem_map = map;
@@ -246,7 +252,7 @@ static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZO
 }
 
 static void init_zone(struct pga_zone *z, int nid, int zt, unsigned long start_pfn,
-                      unsigned long pages, uint8_t *pageblock_mt)
+                      unsigned long pages, uint8_t *pageblock_mt, uint8_t *pageblock_thp)
 {
 	const struct pga_arena *ar = &pga_mem.arenas[zt];
 
@@ -259,6 +265,7 @@ static void init_zone(struct pga_zone *z, int nid, int zt, unsigned long start_p
 	z->spanned_pages = pages;
 	z->online_end_pfn = start_pfn;
 	z->pageblock_mt = pageblock_mt;
+	z->pageblock_thp = pageblock_thp;
 	pga_lock_init(&z->lock);
 	for (int o = 0; o < PGA_MAX_ORDER; o++)
 		for (int mt = 0; mt < PGA_MIGRATE_TYPES; mt++)
@@ -294,12 +301,14 @@ void pga_zones_init(void)
 	}
 	reserve_arena(PGA_ZONE_NORMAL, want, got[PGA_ZONE_NORMAL], budget);
 
-	/* One mapping for every zone's pageblock migratetypes. */
+	/* One mapping for every zone's pageblock migratetypes, and after them
+	 * their huge page states (reclaim.c). */
 	unsigned long blocks = 0;
 	for (int zt = 0; zt < PGA_NR_ZONES; zt++)
 		blocks += pga_mem.arenas[zt].nr_pages >> PGA_PAGEBLOCK_ORDER;
-	size_t mt_bytes = pga_round_up(blocks + 1, PGA_PAGE_SIZE);
+	size_t mt_bytes = pga_round_up(2 * (blocks + 1), PGA_PAGE_SIZE);
 	uint8_t *mt_map = pga_os_reserve(mt_bytes, PGA_PAGE_SIZE);
+	uint8_t *thp_map = mt_map ? mt_map + blocks + 1 : NULL;
 	if (!mt_map || !pga_os_commit(mt_map, mt_bytes)) {
 		pga_log("cannot map the pageblock table; no memory will be managed", NULL, NULL);
 		for (int zt = 0; zt < PGA_NR_ZONES; zt++)
@@ -313,8 +322,9 @@ void pga_zones_init(void)
 		unsigned long node_pages = 0;
 		node->id = n;
 		for (int zt = 0; zt < PGA_NR_ZONES; zt++) {
-			init_zone(&node->zones[zt], n, zt, start[zt], got[zt][n], mt_map);
+			init_zone(&node->zones[zt], n, zt, start[zt], got[zt][n], mt_map, thp_map);
 			mt_map += got[zt][n] >> PGA_PAGEBLOCK_ORDER;
+			thp_map += got[zt][n] >> PGA_PAGEBLOCK_ORDER;
 			start[zt] += got[zt][n];
 			node_pages += got[zt][n];
 		}

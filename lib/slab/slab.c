@@ -19,7 +19,6 @@
 #include "slab.h"
 
 #include <errno.h>
-#include <string.h>
 
 #include "bug.h"
 #include "fmt.h"
@@ -81,13 +80,10 @@ static inline void *slab_address(const struct pga_page *slab)
 	return pga_pfn_to_addr(zone, pfn);
 }
 
-/* Make slab (or none) c's cpu slab, with the address range the free fast
- * path checks. */
+/* Make slab (or none) c's cpu slab. */
 static void cpu_slab_set(struct pga_kmem_cpu *c, struct pga_page *slab)
 {
 	c->slab = slab;
-	c->base = slab ? (uintptr_t)slab_address(slab) : 0;
-	c->bytes = slab ? (uint32_t)(PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order) : 0;
 }
 
 static inline void *freelist_next(const void *obj)
@@ -107,7 +103,9 @@ pga_noreturn pga_cold static void bad_object_free(const char *what, const void *
 	pga_report_abort(what, obj, "size class", pga_size_classes[slab->slab_class].size);
 }
 
-/* A new slab from the page allocator, unfrozen, every object free. The
+/* A new slab from the page allocator, unfrozen, every object free, on
+ * node nid (preferred: the page allocator falls back by distance), or,
+ * with nid -1, where the calling thread's memory policy places it. The
  * objects are linked in address order, so a fresh slab is handed out
  * sequentially. */
 static struct pga_page *new_slab(unsigned cls, int nid)
@@ -121,12 +119,14 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
 	struct pga_page *slab = pga_pfn_to_page(zone, pfn);
 
-	/* Tails carry the class too: the free fast path looks it up from the
-	 * page the object lies on, head or tail. */
-	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
+	/* Tails carry the class and the cache too: the free fast path looks
+	 * them up from the page the object lies on, head or tail. */
+	uint16_t cache = (uint16_t)PGA_SLAB_CACHE(zone->node, cls);
+	for (unsigned i = 1; i < (1u << sc->order); i++) {
 		pga_page_set_flags(&slab[i], PGA_PG_TAIL);
 		slab[i].private_ = i;
 		slab[i].slab_class = (uint8_t)cls;
+		slab[i].slab_cache = cache;
 	}
 	char *obj = addr;
 	for (unsigned i = 0; i + 1 < sc->objects; i++, obj += sc->size)
@@ -134,7 +134,9 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	*(void **)obj = NULL;
 
 	pga_page_set_flags(slab, PGA_PG_ALLOC | PGA_PG_SLAB);
+	slab->private_ = 0; /* the free fast path adds it to the offset */
 	slab->slab_class = (uint8_t)cls;
+	slab->slab_cache = cache;
 	slab->slab_node = (uint8_t)zone->node;
 	slab->freelist = addr;
 	slab->inuse = 0;
@@ -152,13 +154,15 @@ static void discard_slab(struct pga_page *slab)
 	void *addr = slab_address(slab);
 
 	atomic_fetch_sub_explicit(&slab_kmem_node(slab)->nr_slabs, 1, memory_order_relaxed);
-	for (unsigned long i = 1; i < (1UL << sc->order); i++) {
+	for (unsigned i = 1; i < (1u << sc->order); i++) {
 		pga_page_set_flags(&slab[i], 0);
 		slab[i].private_ = 0;
 		slab[i].slab_class = 0;
+		slab[i].slab_cache = 0;
 	}
 	pga_page_set_flags(slab, PGA_PG_ALLOC);
 	slab->slab_class = 0;
+	slab->slab_cache = 0;
 	slab->slab_node = 0;
 	slab->freelist = NULL;
 	slab->inuse = slab->objects = 0;
@@ -203,17 +207,15 @@ static void return_objects(struct pga_page *slab, void *list)
 }
 
 /*
- * deactivate_slab: unfreeze a slab frozen to the calling thread, with
- * extra, objects from the thread's cpu freelist, going back to it. The
+ * deactivate_slab: unfreeze a slab frozen to the calling thread. The
  * remote stack is emptied and the frozen bit cleared in one CAS under the
  * node lock, so a concurrent free either lands on remote before (and is
  * collected here) or finds the slab unfrozen and queues on the lock.
  */
-static void deactivate_slab(struct pga_page *slab, void *extra)
+static void deactivate_slab(struct pga_page *slab)
 {
 	struct kmem_node *n = slab_kmem_node(slab);
 
-	return_objects(slab, extra);
 	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
 
 	/* Full, with nothing freed into it: it leaves full, on no list, so no
@@ -330,25 +332,35 @@ static unsigned get_partial_node(struct pga_slab_cpu *t, struct pga_kmem_cpu *c,
 	return got;
 }
 
-/* Make slab, frozen to t, its cpu slab: every free object moves to the
- * cpu freelist, and the slab counts them all as in use. */
-static void set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
+/* Make slab, frozen to t, its cpu slab, and refill c, empty, from it:
+ * every free object of the slab (its own freelist and its remote stack)
+ * moves to the cache, and the slab counts them all as in use. Returns the
+ * number of objects moved, at most the slab's objects, so at most c->limit. */
+static unsigned set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 {
 	void *remote = take_remote(slab);
 	void *list = slab->freelist;
+	unsigned n = (unsigned)(slab->objects - slab->inuse);
 
-	/* Append the remote objects to the slab's own freelist. */
+	/* Append the slab's own freelist to the remote objects (which inuse
+	 * still counts). */
 	if (remote) {
 		void *tail = remote;
-		while (freelist_next(tail))
+		n++;
+		while (freelist_next(tail)) {
 			tail = freelist_next(tail);
+			n++;
+		}
 		*(void **)tail = list;
 		list = remote;
 	}
+	PGA_BUG_ON(c->freelist || c->count);
 	slab->freelist = NULL;
 	slab->inuse = slab->objects;
 	cpu_slab_set(c, slab);
 	c->freelist = list;
+	c->count = n;
+	return n;
 }
 
 /* The locked path for threads without caches (before attach, after exit)
@@ -389,102 +401,31 @@ static void *alloc_locked(unsigned cls, int nid)
 	return obj;
 }
 
-static struct pga_pool node_caches = PGA_POOL_INITIALIZER;
-
-/* Detach every free object of slab, which the caller alone reaches (a
- * fresh slab, or one just taken off its node list under the lock): the
- * slab is then full and unfrozen on no list (remote 0), so a free into it
- * takes the node lock, as for any full slab. */
-static void *take_all_objects(struct pga_page *slab)
+/*
+ * Refill c, t's empty cache of class cls of node nid's memory, and return
+ * one object of it. The sources, cheapest first: the cpu slab, the
+ * thread's partial slabs, its full slabs that others freed into, the
+ * node's partial list, a new slab: on node nid (pga_malloc_node), or placed
+ * by the thread's memory policy (by_policy: malloc), which for bind never
+ * leaves the bound nodes. When the node has no memory left, the page
+ * allocator spills the new slab to another node (its zonelist); the slab
+ * then belongs to that node's cache, which serves this request, so that
+ * every cache holds only its own node's memory.
+ */
+static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls, int nid,
+                    bool by_policy)
 {
-	void *list = slab->freelist;
-
-	slab->freelist = NULL;
-	slab->inuse = slab->objects;
-	return list;
-}
-
-/* Refill *head with the free objects of one of nid's slabs, and return one
- * of them. A fresh slab that the page allocator had to take from another
- * node is not cached as nid's: it goes to its own node's list, less the
- * one object returned. */
-static void *node_cache_refill(void **head, unsigned cls, int nid)
-{
-	struct kmem_node *n = &kmem_nodes[nid][cls];
-	struct pga_page *slab = NULL;
-	void *list = NULL;
-
-	if (nr_partial(n)) {
-		pga_lock(&n->lock);
-		if (!pga_list_empty(&n->partial)) {
-			slab = container_of(n->partial.next, struct pga_page, lru);
-			pga_list_del(&slab->lru);
-			partial_add(n, -1);
-			list = take_all_objects(slab);
-		}
-		pga_unlock(&n->lock);
-	}
-	if (!slab) {
-		slab = new_slab(cls, nid);
-		if (!slab) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		if (slab->slab_node != nid) {
-			void *obj = slab->freelist;
-			n = slab_kmem_node(slab);
-			pga_lock(&n->lock);
-			slab->freelist = freelist_next(obj);
-			slab->inuse = 1;
-			pga_list_add(&slab->lru, &n->partial);
-			partial_add(n, 1);
-			pga_unlock(&n->lock);
-			return obj;
-		}
-		list = take_all_objects(slab);
-	}
-	*head = freelist_next(list);
-	return list;
-}
-
-void *pga_slab_alloc_node(unsigned cls, int nid)
-{
-	struct pga_slab_cpu *s = pga_slab_get();
-
-	if (pga_slab_cpu_is_real(s) && !s->node_cache) {
-		s->node_cache = pga_pool_get(&node_caches);
-		if (s->node_cache)
-			memset(s->node_cache, 0, node_caches.bytes);
-	}
-	if (!pga_slab_cpu_is_real(s) || !s->node_cache)
-		return alloc_locked(cls, nid);
-
-	void **head = &s->node_cache[(unsigned)nid * PGA_NR_SIZE_CLASSES + cls];
-	void *obj = *head;
-	if (unlikely(!obj))
-		return node_cache_refill(head, cls, nid);
-	*head = freelist_next(obj);
-	return obj;
-}
-
-void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
-{
-	if (!pga_slab_cpu_is_real(t))
-		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
-
-	/* A safe point (no slab of ours half moved): if the thread moved to
-	 * another node under a policy that follows it, its caches go back
-	 * first, so that what it allocates next is local. */
-	pga_thread_caches_check(t->thread);
-
-	struct pga_kmem_cpu *c = &t->kc[cls];
 	while (!c->freelist) {
 		struct pga_page *slab = c->slab;
 		if (slab) {
-			/* Other threads' frees are the cheapest refill. */
-			c->freelist = take_remote(slab);
-			if (c->freelist || !park_full(c, slab))
+			/* What came back to the cpu slab since (the cache's
+			 * releases, other threads' frees) is the cheapest refill. */
+			if (slab->freelist ||
+			    remote_top(atomic_load_explicit(&slab->remote, memory_order_relaxed)) ||
+			    !park_full(c, slab)) {
+				set_cpu_slab(c, slab);
 				continue;
+			}
 		}
 		if (!pga_list_empty(&c->partial)) {
 			slab = container_of(c->partial.next, struct pga_page, lru);
@@ -494,23 +435,75 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 		}
 		if (collect_notified(c))
 			continue;
-		/* The node the thread's memory policy picks: its partial list,
-		 * else a new slab placed by the policy (nid -1; interleave
-		 * advances once per slab). */
-		int nid = pga_mempolicy_slab_node(t->thread);
-		if (nid < pga_mem.nr_nodes && get_partial_node(t, c, cls, nid))
+		if (get_partial_node(t, c, cls, nid))
 			continue;
-		slab = new_slab(cls, -1);
+		slab = new_slab(cls, by_policy ? -1 : nid);
 		if (!slab) {
 			errno = ENOMEM;
 			return NULL;
 		}
 		freeze_slab(t, slab);
+		if (slab->slab_node != nid) {
+			struct pga_kmem_cpu *spill = &t->kc[slab->slab_cache];
+			cpu_partial_add(spill, slab);
+			return refill(t, spill, cls, slab->slab_node, by_policy);
+		}
 		set_cpu_slab(c, slab);
 	}
 	void *obj = c->freelist;
 	c->freelist = freelist_next(obj);
+	c->count--;
 	return obj;
+}
+
+void *pga_slab_alloc_node(struct pga_slab_cpu *t, unsigned cls, int nid)
+{
+	if (!pga_slab_cpu_is_real(t))
+		return alloc_locked(cls, nid);
+
+	struct pga_kmem_cpu *c = &t->kc[PGA_SLAB_CACHE(nid, cls)];
+	void *obj = c->freelist;
+	if (likely(obj)) {
+		c->freelist = freelist_next(obj);
+		c->count--;
+		return obj;
+	}
+	return refill(t, c, cls, nid, false);
+}
+
+/*
+ * The node whose caches malloc pops (s->nid, pga_slab_home) follows the
+ * thread's memory policy: the node its allocations go to first (local,
+ * preferred, the nearest allowed one), under interleave the node the next
+ * slab is due on. s is the caller's own state.
+ */
+static void home_follow_policy(struct pga_slab_cpu *s)
+{
+	const struct pga_thread *t = s->thread;
+	int nid = pga_mempolicy_slab_node(s->thread);
+
+	/* No node of a bind or preferred-many mask has memory: a node of the
+	 * mask all the same, whose refill then fails by the policy. */
+	if (nid >= pga_mem.nr_nodes) {
+		nid = 0;
+		while (nid < pga_mem.nr_nodes - 1 && !pga_nodemask_test(&t->pol.nodes, nid))
+			nid++;
+	}
+	if (nid != s->nid) {
+		s->nid = nid;
+		pga_slab_home = &s->kc[PGA_SLAB_CACHE(nid, 0)];
+	}
+}
+
+void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
+{
+	if (!pga_slab_cpu_is_real(t))
+		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
+	/* A safe point (no slab of ours half moved) to notice that the
+	 * thread runs on another node, or that interleave moved on. */
+	pga_thread_caches_check(t->thread);
+	home_follow_policy(t);
+	return refill(t, &t->kc[PGA_SLAB_CACHE(t->nid, cls)], cls, t->nid, true);
 }
 
 /*
@@ -521,7 +514,7 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
  */
 static void put_cpu_partial(struct pga_slab_cpu *t, struct pga_page *slab)
 {
-	cpu_partial_add(&t->kc[slab->slab_class], slab);
+	cpu_partial_add(&t->kc[slab->slab_cache], slab);
 }
 
 /* Check that obj is the start of an object of slab. */
@@ -534,39 +527,51 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 		bad_object_free("free of a pointer inside an object", obj, slab);
 }
 
-void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
-                        void *obj)
+/*
+ * slab_free: obj goes back to slab, its slab (head descriptor), past the
+ * thread's cache. The caller checked that obj is an object of the slab.
+ */
+/*
+ * own_free_run: n objects of slab, frozen to t, linked first .. last, go
+ * back onto the slab's freelist, and the slab moves as its count says: off
+ * the full list onto the partial one, or, emptied, given back once the
+ * class keeps PGA_SLAB_CPU_EMPTY empty slabs. Plain: t owns it all.
+ */
+static void own_free_run(struct pga_slab_cpu *t, struct pga_page *slab, void *first, void *last,
+                         unsigned n)
 {
-	check_object(zone, slab, obj);
+	struct pga_kmem_cpu *c = &t->kc[slab->slab_cache];
+	uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
 
+	/* The cheap checks: the object freed last, here or remotely. */
+	if (first == slab->freelist || first == remote_top(remote))
+		bad_object_free("double free", first, slab);
+	bool was_full = slab != c->slab && !slab->freelist;
+	*(void **)last = slab->freelist;
+	slab->freelist = first;
+	slab->inuse = (uint16_t)(slab->inuse - n);
+	/* The cpu slab is on no list: the cache's next refill takes what came
+	 * back to it. */
+	if (slab == c->slab)
+		return;
+	if (was_full) {
+		pga_list_del(&slab->lru);
+		cpu_partial_add(c, slab);
+	} else if (slab->inuse == 0) {
+		c->nr_empty++;
+	}
+	if (slab->inuse == 0 && c->nr_empty > PGA_SLAB_CPU_EMPTY) {
+		cpu_partial_del(c, slab);
+		discard_frozen_empty(slab);
+	}
+}
+
+static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
+{
 	/* Frozen to us: plain. */
 	if (pga_slab_cpu_is_real(t) &&
 	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
-		struct pga_kmem_cpu *c = &t->kc[slab->slab_class];
-		void **head = slab == c->slab ? &c->freelist : &slab->freelist;
-		uintptr_t remote = atomic_load_explicit(&slab->remote, memory_order_relaxed);
-		/* The cheap checks: the object freed last, here or remotely. */
-		if (obj == *head || obj == remote_top(remote))
-			bad_object_free("double free", obj, slab);
-		bool was_full = slab != c->slab && !slab->freelist;
-		freelist_push(head, obj);
-		if (slab == c->slab)
-			return;
-		slab->inuse--;
-		if (was_full) {
-			/* Off the full list, onto the partial one. */
-			pga_list_del(&slab->lru);
-			cpu_partial_add(c, slab);
-		} else if (slab->inuse == 0) {
-			c->nr_empty++;
-		}
-		/* It emptied on the thread's partial list (the inline path leaves
-		 * this case here): keep a few empty slabs for the next refill,
-		 * give the rest back. */
-		if (slab->inuse == 0 && c->nr_empty > PGA_SLAB_CPU_EMPTY) {
-			cpu_partial_del(c, slab);
-			discard_frozen_empty(slab);
-		}
+		own_free_run(t, slab, obj, obj, 1);
 		return;
 	}
 
@@ -583,7 +588,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 			 * the remote stack the owner may free the slab. */
 			struct pga_slab_cpu *owner =
 			    atomic_load_explicit(&slab->owner, memory_order_relaxed);
-			unsigned cls = slab->slab_class;
+			unsigned cache = slab->slab_cache;
 			*(void **)obj = remote_top(w);
 			if (atomic_compare_exchange_weak_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
@@ -594,7 +599,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 				 * and a hint to the wrong thread costs it one walk
 				 * of a list. */
 				if ((w & PGA_SLAB_NOTIFY) && owner)
-					atomic_fetch_or_explicit(&owner->kc[cls].remote_hint, 1,
+					atomic_fetch_or_explicit(&owner->kc[cache].remote_hint, 1,
 					                         memory_order_release);
 				return;
 			}
@@ -602,8 +607,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 
 		/* Full and frozen to no one: freeze it to us in the same CAS
 		 * that frees the object onto its remote stack, no lock. */
-		if (w == PGA_SLAB_FULL && pga_slab_cpu_is_real(t) &&
-		    pga_thread_node_ok(t->thread, slab->slab_node)) {
+		if (w == PGA_SLAB_FULL && pga_slab_cpu_is_real(t)) {
 			*(void **)obj = NULL;
 			if (!atomic_compare_exchange_strong_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
@@ -636,8 +640,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 		/* Adopted only while it still holds live objects, which the
 		 * frees likely to follow will find plain; one this free empties
 		 * stays with the node, which keeps MIN_PARTIAL of them. */
-		if (pga_slab_cpu_is_real(t) && slab->inuse != 0 &&
-		    pga_thread_node_ok(t->thread, slab->slab_node)) {
+		if (pga_slab_cpu_is_real(t) && slab->inuse != 0) {
 			if (!was_full) { /* it is on the node's partial list */
 				pga_list_del(&slab->lru);
 				partial_add(n, -1);
@@ -661,58 +664,128 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	}
 }
 
-/* Unfreeze every slab frozen to t: its class caches. */
-static void flush_class_caches(struct pga_slab_cpu *t)
+/* The slab head of obj, an object the thread's cache held (so one of a
+ * live slab, whose head has private_ 0 and tails the distance to it). */
+static struct pga_page *object_slab(const void *obj)
 {
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-		struct pga_kmem_cpu *c = &t->kc[cls];
-		if (c->slab) {
-			struct pga_page *slab = c->slab;
-			void *list = c->freelist;
-			cpu_slab_set(c, NULL);
-			c->freelist = NULL;
-			deactivate_slab(slab, list);
-		}
-		while (c->partial.next && !pga_list_empty(&c->partial)) {
-			struct pga_page *slab = container_of(c->partial.next, struct pga_page, lru);
-			cpu_partial_del(c, slab);
-			deactivate_slab(slab, NULL);
-		}
-		while (c->full.next && !pga_list_empty(&c->full)) {
-			struct pga_page *slab = container_of(c->full.next, struct pga_page, lru);
-			pga_list_del(&slab->lru);
-			deactivate_slab(slab, NULL);
-		}
-		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
-	}
+	struct pga_page *page = pga_addr_to_page(obj);
+
+	return page - page->private_;
 }
 
-/* Free every object of t's node caches (they count as allocated). */
-static void flush_node_caches(struct pga_slab_cpu *t)
+/* Give the n objects at the top of c's cache (the most recently freed,
+ * still in the CPU's caches) back to their slabs: consecutive objects of
+ * one slab frozen to t as one run. */
+static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned n)
 {
-	if (!t->node_cache)
-		return;
-	for (unsigned i = 0; i < (unsigned)pga_mem.nr_nodes * PGA_NR_SIZE_CLASSES; i++) {
-		void *obj = t->node_cache[i];
-		t->node_cache[i] = NULL;
-		while (obj) {
-			void *next = freelist_next(obj);
-			unsigned long pfn;
-			struct pga_zone *zone = pga_addr_to_zone(obj, &pfn);
-			uint32_t off = 0;
-			struct pga_page *slab = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
-			pga_slab_free_slow(t, zone, slab, obj);
-			obj = next;
+	struct pga_page *slab = NULL;
+	void *first = NULL, *last = NULL;
+	uintptr_t lo = 0, hi = 0;
+	unsigned run = 0;
+
+	PGA_BUG_ON(n > c->count);
+	c->count -= n;
+	while (n--) {
+		void *obj = c->freelist;
+		c->freelist = freelist_next(obj);
+		if (run && (uintptr_t)obj - lo < hi - lo) {
+			*(void **)last = obj;
+			last = obj;
+			run++;
+			continue;
 		}
+		if (run)
+			own_free_run(t, slab, first, last, run);
+		run = 0;
+		slab = object_slab(obj);
+		if (atomic_load_explicit(&slab->owner, memory_order_relaxed) != t) {
+			slab_free(t, slab, obj);
+			continue;
+		}
+		lo = (uintptr_t)slab_address(slab);
+		hi = lo + (PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order);
+		first = last = obj;
+		run = 1;
 	}
+	if (run)
+		own_free_run(t, slab, first, last, run);
+}
+
+void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pga_page *slab,
+                        void *obj)
+{
+	struct pga_kmem_cpu *c = &t->kc[slab->slab_cache];
+
+	check_object(zone, slab, obj);
+	if (obj == c->freelist)
+		bad_object_free("double free", obj, slab);
+	/* Cached unless t caches nothing; a full cache gives half of itself
+	 * back first. */
+	if (c->limit) {
+		if (c->count >= c->limit)
+			cache_release(t, c, c->count - c->limit / 2);
+		freelist_push(&c->freelist, obj);
+		c->count++;
+		return;
+	}
+	slab_free(t, slab, obj);
+}
+
+/* Empty c for pga_slab_flush: an object of a slab frozen to t only goes
+ * back onto the slab's freelist, since every such slab is unfrozen next,
+ * which puts it where its count says; only other slabs' objects take the
+ * full free. Objects come in runs of one slab (a refill takes a slab's
+ * objects together), so the last slab's range is checked first. */
+static void cache_flush(struct pga_slab_cpu *t, struct pga_kmem_cpu *c)
+{
+	struct pga_page *slab = NULL;
+	uintptr_t lo = 0, hi = 0;
+
+	while (c->freelist) {
+		void *obj = c->freelist;
+		c->freelist = freelist_next(obj);
+		if ((uintptr_t)obj - lo >= hi - lo) {
+			slab = object_slab(obj);
+			if (atomic_load_explicit(&slab->owner, memory_order_relaxed) != t) {
+				slab_free(t, slab, obj);
+				lo = hi = 0;
+				continue;
+			}
+			lo = (uintptr_t)slab_address(slab);
+			hi = lo + (PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order);
+		}
+		freelist_push(&slab->freelist, obj);
+		slab->inuse--;
+	}
+	c->count = 0;
 }
 
 void pga_slab_flush(struct pga_slab_cpu *t)
 {
-	/* The node caches first: freeing their objects may freeze slabs to
-	 * t, which the class flush then unfreezes. */
-	flush_node_caches(t);
-	flush_class_caches(t);
+	for (unsigned i = 1; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
+		struct pga_kmem_cpu *c = &t->kc[i];
+		/* The cached objects first, while the slabs they go back to are
+		 * still frozen to t: plain frees. */
+		cache_flush(t, c);
+		if (c->slab) {
+			struct pga_page *slab = c->slab;
+			cpu_slab_set(c, NULL);
+			deactivate_slab(slab);
+		}
+		while (c->partial.next && !pga_list_empty(&c->partial)) {
+			struct pga_page *slab = container_of(c->partial.next, struct pga_page, lru);
+			cpu_partial_del(c, slab);
+			deactivate_slab(slab);
+		}
+		while (c->full.next && !pga_list_empty(&c->full)) {
+			struct pga_page *slab = container_of(c->full.next, struct pga_page, lru);
+			pga_list_del(&slab->lru);
+			deactivate_slab(slab);
+		}
+		/* cache_flush emptied slabs behind the count's back. */
+		c->nr_empty = 0;
+		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
+	}
 }
 
 /* The validator's verdict: msg, and the slab when there is one. */
@@ -890,6 +963,8 @@ static void slab_reinit_locks(void)
 
 __thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec"))) =
     &pga_slab_boot;
+__thread struct pga_kmem_cpu *pga_slab_home __attribute__((tls_model("initial-exec"))) =
+    &pga_slab_boot.kc[PGA_SLAB_CACHE(0, 0)];
 struct pga_slab_cpu pga_slab_boot;
 struct pga_slab_cpu pga_slab_dead;
 
@@ -904,42 +979,39 @@ static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
 
 	(void)t;
 	pga_slab_flush(s);
-	if (s->node_cache)
-		pga_pool_put(&node_caches, s->node_cache);
-	s->node_cache = NULL;
 	pga_pool_put(&slab_states, s);
 	/* Allocations from later TLS destructors are served under the node
 	 * lock: attaching again would leak the new state. */
-	if (self)
+	if (self) {
 		pga_slab_current = &pga_slab_dead;
+		pga_slab_home = &pga_slab_dead.kc[PGA_SLAB_CACHE(0, 0)];
+	}
 }
 
-/* The page client's policy_changed: the class caches may hold slabs of
- * nodes the new policy does not use (node caches are for explicit nodes
- * and stay). */
+/* The page client's policy_changed: malloc pops the caches of the node
+ * the new policy allocates from, at once. The caches of other nodes keep
+ * their objects for pga_malloc_node and for the frees that refill them:
+ * malloc never serves them. */
 static void slab_policy_changed(struct pga_thread *t, void *priv)
 {
 	(void)t;
-	flush_class_caches(priv);
+	home_follow_policy(priv);
 }
 
 static void slab_fork_prepare(void)
 {
 	slab_lock_all();
 	pga_pool_lock(&slab_states);
-	pga_pool_lock(&node_caches);
 }
 
 static void slab_fork_parent(void)
 {
-	pga_pool_unlock(&node_caches);
 	pga_pool_unlock(&slab_states);
 	slab_unlock_all();
 }
 
 static void slab_fork_child(void)
 {
-	pga_pool_reinit(&node_caches);
 	pga_pool_reinit(&slab_states);
 	slab_reinit_locks();
 }
@@ -965,10 +1037,14 @@ struct pga_slab_cpu *pga_slab_attach(void)
 	if (!s)
 		return &pga_slab_dead;
 	/* Field by field, not memset: a remote free may still bump the
-	 * remote_hint of the thread that had this state before. */
-	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
-		struct pga_kmem_cpu *c = &s->kc[cls];
+	 * remote_hint of the thread that had this state before. Cache 0, for
+	 * pages that are no slab, never has room; only the caches of the
+	 * nodes that exist are touched. */
+	for (unsigned i = 0; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
+		struct pga_kmem_cpu *c = &s->kc[i];
 		c->freelist = NULL;
+		c->count = 0;
+		c->limit = i ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects : 0;
 		cpu_slab_set(c, NULL);
 		pga_list_init(&c->partial);
 		pga_list_init(&c->full);
@@ -976,9 +1052,10 @@ struct pga_slab_cpu *pga_slab_attach(void)
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 	s->thread = t;
-	s->node_cache = NULL;
+	s->nid = -1;
 	pga_thread_set_private(t, client_slot, s);
 	pga_slab_current = s;
+	home_follow_policy(s);
 	return s;
 }
 
@@ -1000,8 +1077,6 @@ void pga_slab_init(void)
 			}
 		}
 		pga_pool_init(&slab_states, sizeof(struct pga_slab_cpu));
-		pga_pool_init(&node_caches,
-		              (size_t)pga_mem.nr_nodes * PGA_NR_SIZE_CLASSES * sizeof(void *));
 		client_slot = pga_page_register_client(&slab_client);
 		atomic_store_explicit(&initialized, true, memory_order_release);
 	}

@@ -47,22 +47,37 @@
 #define PGA_SLAB_NODE_BATCH  8
 
 /*
- * One thread's cache of one size class (SLUB's kmem_cache_cpu), one cache
- * line. slab is the "cpu slab", frozen to this thread: freelist holds its
- * free objects, used with plain loads and stores. partial holds more slabs
- * frozen to this thread, each with objects on its own freelist; full the
- * ones it has exhausted. Frozen slabs receive other threads' frees on their
- * remote stack; remote_hint is set when a full slab received one since the
- * owner last looked (the only field other threads write).
+ * One thread's cache of one size class of one node's memory (SLUB's
+ * kmem_cache_cpu), one cache line.
+ *
+ * freelist holds the thread's free objects of the class from that node's
+ * slabs: a malloc pops it, a free pushes onto it, with plain loads and
+ * stores, whoever allocated the object. A free finds the cache from the
+ * object's page alone (pga_page.slab_cache), so memory of each node stays
+ * in its own caches and goes back to its own node's slabs; a malloc pops
+ * the cache of the thread's node (pga_slab_home), pga_malloc_node the
+ * cache of the node asked for. The slabs count these objects as in use; count is their number,
+ * at most limit (one slab's worth of objects; 0 for the boot and dead
+ * states, which cache nothing). A free that finds the cache full gives half
+ * of it back to the objects' slabs first (pga_slab_free_slow), so the
+ * objects a thread keeps stay bounded and a slab's free objects flow back
+ * to it in batches, not one slow free at a time.
+ *
+ * slab is the "cpu slab", frozen to this thread: the cache refills from
+ * it, taking all its free objects at once. partial holds more slabs frozen
+ * to this thread, each with objects on its own freelist; full the ones it
+ * has exhausted. Frozen slabs receive other threads' frees on their remote
+ * stack; remote_hint is set when a full slab received one since the owner
+ * last looked (the only field other threads write).
+ *
+ * Invariant (owner, outside the slab functions): count == length of
+ * freelist <= limit.
  */
 struct pga_kmem_cpu {
 	void *freelist;
 	struct pga_page *slab;
-	/* The cpu slab's memory, [base, base + bytes): the free fast path
-	 * tells an object of it by its address alone (0 and 0 without a cpu
-	 * slab). */
-	uintptr_t base;
-	uint32_t bytes;
+	uint32_t count;
+	uint32_t limit;
 	uint16_t nr_empty; /* slabs on partial with inuse == 0 */
 	_Atomic uint8_t remote_hint;
 	struct pga_list partial;
@@ -71,29 +86,36 @@ struct pga_kmem_cpu {
 static_assert(sizeof(struct pga_kmem_cpu) == 64, "a class's cache is one cache line");
 
 /*
- * The slab layer's state of one thread: its caches of every class. Owned
- * by the thread; attached at its first small allocation, given back through
- * the slab layer's page client when the thread goes away. thread is the
- * page allocator's state of the same thread (its node, its pcp lists);
- * NULL for the two dummies below, which have no caches.
+ * The cache index of class cls of node nid's memory: kc[0] is a cache that
+ * holds nothing (limit 0), the one a free of a page that is no slab finds.
+ */
+#define PGA_SLAB_CACHE(nid, cls) (1u + (unsigned)(nid)*PGA_NR_SIZE_CLASSES + (cls))
+#define PGA_SLAB_NR_CACHES       PGA_SLAB_CACHE(PGA_MAX_NUMNODES, 0)
+
+/*
+ * The slab layer's state of one thread: its caches of every class and node.
+ * Owned by the thread; attached at its first small allocation, given back
+ * through the slab layer's page client when the thread goes away. thread
+ * is the page allocator's state of the same thread (its node, its pcp
+ * lists); NULL for the two dummies below, which have no caches. Only the
+ * caches of the nodes that exist are ever touched, so the rest of the
+ * array costs address space, not memory.
  *
  * pga_slab_current is an initial-exec TLS pointer, never NULL: a thread
  * starts on pga_slab_boot, whose freelists are all empty, so its first
  * small allocation takes the slow path, which attaches real state. After
  * the thread's exit it points at pga_slab_dead, and small requests are
- * served under the node lock.
+ * served under the node lock. pga_slab_home points at the caches of the
+ * thread's node in the same state (class 0 of it), the ones malloc pops.
  */
 struct pga_slab_cpu {
-	struct pga_kmem_cpu kc[PGA_NR_SIZE_CLASSES];
 	struct pga_thread *thread;
-	/* pga_malloc_node's caches: per node and class, a list of objects of
-	 * that node's slabs ([nid * PGA_NR_SIZE_CLASSES + cls]), taken a slab's
-	 * worth at a time under one node lock hold; NULL until the first
-	 * node-directed request. The owner's alone. */
-	void **node_cache;
+	int nid; /* the node whose caches malloc pops: pga_slab_home */
+	struct pga_kmem_cpu kc[PGA_SLAB_NR_CACHES] pga_aligned(PGA_CACHELINE);
 };
 
 extern __thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec")));
+extern __thread struct pga_kmem_cpu *pga_slab_home __attribute__((tls_model("initial-exec")));
 extern struct pga_slab_cpu pga_slab_boot;
 extern struct pga_slab_cpu pga_slab_dead;
 
@@ -138,15 +160,14 @@ static inline bool pga_slab_obj_start(const struct pga_sizeclass *sc, uint32_t o
  * ENOMEM when no memory is left. */
 void *pga_slab_alloc_slow(struct pga_slab_cpu *s, unsigned cls);
 
-/* One object of class cls from node nid's slabs (pga_malloc_node): from
- * the calling thread's cache of that node's objects, refilled with a whole
- * slab's free objects under one node lock hold; under the node lock per
- * object for threads without caches. Falls back to another node only when
- * nid has no memory. NULL with ENOMEM. */
-void *pga_slab_alloc_node(unsigned cls, int nid);
+/* One object of class cls from node nid's slabs, under the node lock
+ * (pga_malloc_node, and threads without caches). NULL with ENOMEM. */
+void *pga_slab_alloc_node(struct pga_slab_cpu *s, unsigned cls, int nid);
 
 /* Free obj, an object of slab (its head descriptor), when the inline path
- * could not: not s's cpu slab, or a bad pointer (reported, then abort). */
+ * could not: s's cache of the class is full (half of it goes back to the
+ * slabs first), the object is of a node s does not cache, s caches nothing,
+ * or a bad pointer (reported, then abort). */
 void pga_slab_free_slow(struct pga_slab_cpu *s, struct pga_zone *zone, struct pga_page *slab,
                         void *obj);
 

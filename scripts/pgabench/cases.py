@@ -133,7 +133,8 @@ def thread_counts(spec, n=None):
     return out
 
 
-def make_cases(build, libs, min_time=None, quick=False, pattern=None, published=False):
+def make_cases(build, libs, min_time=None, quick=False, pattern=None, published=False,
+               threads=None):
     """The cases of build directory BUILD under the allocators of LIBS
     ({alloc: library}): google-benchmark's --benchmark_min_time MIN_TIME,
     the workloads' --quick with QUICK (or, PUBLISHED, the suite's workloads
@@ -163,7 +164,10 @@ def make_cases(build, libs, min_time=None, quick=False, pattern=None, published=
     for name, path in targets["workloads"]:
         if name in SUITE:
             extra = ["--published"] if published else (["--quick"] if quick else [])
-            for t in thread_counts(SUITE[name]):
+            counts = thread_counts(SUITE[name])
+            if threads and counts != [None]:
+                counts = threads   # --threads: a scaling run
+            for t in counts:
                 cid = f"workloads/{name}" + (f"-{t}t" if t else "")
                 argv = [path] + (["--threads", str(t)] if t else []) + extra
                 cases.append(Case(cid, "workloads", argv, everyone, "result"))

@@ -25,7 +25,7 @@ def run_all(args):
         log("no allocator to run")
         return 1
     cases = make_cases(build, libs, min_time=args.min_time, quick=args.quick,
-                       pattern=args.filter, published=args.published)
+                       pattern=args.filter, published=args.published, threads=args.threads)
     if not cases:
         log("no benchmarks found: is bench/micro or bench/workloads built?")
         return 1
@@ -59,6 +59,7 @@ def run_all(args):
                    "timeout_s": args.timeout, "reference": REFERENCE,
                    "allocators": [a for a in ALLOCATORS if a in libs],
                    "published": args.published, "locks": args.locks,
+                   "threads": args.threads,
                    "syscalls": bool(syscalls), "note": args.note},
         "machine": info,
         "benchmarks": [{"id": c.id, "group": c.group,
@@ -79,6 +80,16 @@ def run_all(args):
         log(f"{failed} of {len(runs)} runs failed: see results.md")
     report(out_dir, args.plots)
     return 0
+
+
+def thread_list(text):
+    try:
+        counts = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        counts = []
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError(f"expected thread counts such as 1,2,4, not {text!r}")
+    return counts
 
 
 def shown(argv):
@@ -129,6 +140,10 @@ def main(argv):
                     help="do not collect pgalloc's lock counters (by default pgalloc runs "
                     "with PGALLOC_CONF=stats_print=1, joined to yours, and its lock_* "
                     "counters are reported per 1000 operations)")
+    ap.add_argument("--threads", type=thread_list, metavar="LIST",
+                    help="a scaling run: the suite's multi-threaded workloads at each of "
+                    "these thread counts (comma-separated, such as 1,2,4), instead of "
+                    "the counts the suite runs them at")
     ap.add_argument("--allocators", default=",".join(ALLOCATORS),
                     help="comma-separated subset of %(default)s")
     ap.add_argument("--min-time", type=float,

@@ -3,6 +3,7 @@ each allocator, the ratio tables, a table per benchmark, the failed runs.
 Also the table of pgalloc against each allocator that README.md quotes."""
 
 import os
+import re
 
 from .cases import label
 from .running import SYSCALLS
@@ -162,6 +163,18 @@ def write_md(results, out_dir, plots):
             w(f"![{t}]({f})")
             w("")
 
+    scaling = scaling_table(results, rat)
+    if scaling:
+        w("## Scaling")
+        w("")
+        w("Each multi-threaded workload at every thread count of the run "
+          f"(`--threads`; {info.get('nproc', '?')} CPUs): the time ratio to "
+          "jemalloc at the same count (> 1: slower than jemalloc), and in "
+          "parentheses the median headline figure itself.")
+        w("")
+        w(scaling)
+        w("")
+
     # Ratio overview.
     for src, title in (("time", "Time ratios to jemalloc (of each workload its headline figure)"),
                        ("memory", "Memory figures reported by the workloads, ratios to jemalloc"),
@@ -282,6 +295,37 @@ def write_md(results, out_dir, plots):
     with open(path, "w") as f:
         f.write("\n".join(L).rstrip() + "\n")
     return path
+
+
+def scaling_table(results, rat):
+    """A Markdown table of the workloads run at several thread counts
+    (NAME-<n>t): per workload and count, each allocator's time ratio to
+    jemalloc and its own median figure; None when there are none."""
+    allocs = results["config"]["allocators"]
+    med = results["medians"]
+    units = {(bench, metric): unit for bench, metric, _, _, unit, _ in rows_of(results)}
+    by = {}
+    for (bench, metric), r in rat["time"].items():
+        m = re.fullmatch(r"workloads/(.+)-(\d+)t", bench)
+        if m:
+            by.setdefault(m.group(1), {})[int(m.group(2))] = (bench, metric, r)
+    by = {k: v for k, v in by.items() if len(v) >= 2}
+    if not by:
+        return None
+    L = ["| workload | threads | " + " | ".join(allocs) + " |",
+         "|---|---:|" + "---:|" * len(allocs)]
+    for name in sorted(by):
+        for t in sorted(by[name]):
+            bench, metric, r = by[name][t]
+            cells = []
+            for a in allocs:
+                v = value_of(med, bench, a, metric)
+                s = fmt_ratio(r.get(a))
+                if v is not None:
+                    s += f" ({fmt_value(v, units.get((bench, metric), ''))})"
+                cells.append(f"**{s}**" if a == "pgalloc" else s)
+            L.append(f"| {name} | {t} | " + " | ".join(cells) + " |")
+    return "\n".join(L)
 
 
 def stand_table(results, rat):

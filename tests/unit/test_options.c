@@ -94,6 +94,8 @@ static void case_parse(void)
 	CHECK_EQ(d.zlc_interval_ms, 1000);
 	CHECK_EQ(d.decay_ms, 1000);
 	CHECK(d.background_reclaim);
+	CHECK_EQ(d.thp, PGA_THP_MADVISE);
+	CHECK_EQ(d.purge, PGA_PURGE_DONTNEED);
 	CHECK(!d.cpuset_set);
 	CHECK_EQ(d.fail_probability, 0);
 	CHECK_EQ(d.fail_interval, 1);
@@ -138,6 +140,10 @@ static void case_parse(void)
 	CHECK(o.decay_ms == 0 && !o.background_reclaim);
 	expect_good("decay_ms=600000,background_reclaim=1", &o);
 	CHECK(o.decay_ms == 600000 && o.background_reclaim);
+	expect_good("thp=never,purge=free", &o);
+	CHECK(o.thp == PGA_THP_NEVER && o.purge == PGA_PURGE_FREE);
+	expect_good("thp=always,purge=dontneed", &o);
+	CHECK(o.thp == PGA_THP_ALWAYS && o.purge == PGA_PURGE_DONTNEED);
 	expect_good("cpuset_mems=0-1:3", &o);
 	CHECK(o.cpuset_set);
 	CHECK_EQ(o.cpuset_mems.bits[0], 0xbu);
@@ -203,6 +209,9 @@ static void case_parse(void)
 	expect_bad("zlc_interval_ms=0", 1, "'zlc_interval_ms'", "1..60000", NULL);
 	expect_bad("decay_ms=600001", 1, "'decay_ms'", "0..600000", NULL);
 	expect_bad("background_reclaim=sometimes", 1, "'background_reclaim'", "true", "yes");
+	expect_bad("thp=sometimes", 1, "'thp'", "never, madvise or always", NULL);
+	expect_bad("thp=Always", 1, "'thp'", "madvise", NULL);
+	expect_bad("purge=lazy", 1, "'purge'", "dontneed or free", NULL);
 	expect_bad("nosuchkey=1,numa_fake=abc,pcp_batch=", 3, "'nosuchkey'", "'numa_fake'",
 	           "'pcp_batch'");
 
