@@ -362,6 +362,15 @@ void pga_os_futex_wait(_Atomic uint32_t *addr, uint32_t val)
 	errno = saved;
 }
 
+void pga_os_futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, unsigned ms)
+{
+	int saved = errno;
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
+	errno = saved;
+}
+
 void pga_os_futex_wake(_Atomic uint32_t *addr, int n)
 {
 	int saved = errno;

@@ -138,6 +138,8 @@ uint64_t pga_os_now_ms(void);
  * left alone. */
 void pga_os_futex_wait(_Atomic uint32_t *addr, uint32_t val);
 void pga_os_futex_wake(_Atomic uint32_t *addr, int n);
+/* pga_os_futex_wait for at most ms milliseconds. */
+void pga_os_futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, unsigned ms);
 
 /* Start a detached thread running fn(arg), with every signal blocked (it
  * must not take a program's signals). Returns false when it cannot. */

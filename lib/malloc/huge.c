@@ -49,6 +49,7 @@
 #include "options.h"
 #include "os.h"
 #include "pgalloc.h"
+#include "reclaim.h"
 #include "thread.h"
 
 #define CACHE_SLOTS     16
@@ -406,6 +407,8 @@ bool pga_huge_free(void *p)
 	 * be given this address before the unmap. */
 	if (len && !cached)
 		pga_os_unmap(p, len);
+	if (cached)
+		pga_kswapd_kick();
 	unmap_all(&out);
 	return len != 0;
 }

@@ -182,10 +182,19 @@ struct pga_page *pga_rmqueue_locked(struct pga_zone *zone, unsigned order, int m
 	return page;
 }
 
+_Atomic uint32_t pga_buddy_free_waiter;
+
+void pga_buddy_wake_waiter(void)
+{
+	if (atomic_exchange_explicit(&pga_buddy_free_waiter, 0, memory_order_relaxed))
+		pga_os_futex_wake(&pga_buddy_free_waiter, 1);
+}
+
 void pga_free_one_page_locked(struct pga_zone *zone, unsigned long pfn, unsigned order, int mt)
 {
 	unsigned long nr = 1UL << order;
 
+	pga_buddy_kick();
 	PGA_BUG_ON(pfn & (nr - 1));
 	PGA_BUG_ON(pfn < zone->zone_start_pfn || pfn + nr > zone_online_end(zone));
 	while (order < PGA_MAX_ORDER - 1) {

@@ -21,6 +21,21 @@ struct pga_page *pga_rmqueue_locked(struct pga_zone *zone, unsigned order, int m
  * (__free_one_page). mt: the migratetype list to put it on. */
 void pga_free_one_page_locked(struct pga_zone *zone, unsigned long pfn, unsigned order, int mt);
 
+/*
+ * Someone waits for memory to come back to the free lists: the background
+ * reclaim thread, idle (reclaim.c), sets it before it sleeps; the first
+ * free after that clears it and wakes the thread (one load on every free
+ * to the lists, one system call per idle period).
+ */
+extern _Atomic uint32_t pga_buddy_free_waiter;
+void pga_buddy_wake_waiter(void);
+
+static inline void pga_buddy_kick(void)
+{
+	if (unlikely(atomic_load_explicit(&pga_buddy_free_waiter, memory_order_relaxed)))
+		pga_buddy_wake_waiter();
+}
+
 /* Free nr pages starting at pfn, of any length and alignment, as the
  * largest aligned blocks that fit, each under its pageblock's migratetype.
  * Used to online sections and to trim alloc_pages_exact tails. */

@@ -200,7 +200,8 @@ struct candidate {
  * blocks first seen free in this pass, and collect (up to AGE_BATCH) those
  * already seen free two passes ago (decay_ms) and not yet given back.
  */
-static unsigned age_zone_locked(struct pga_zone *zone, uint32_t gen, struct candidate *out)
+static unsigned age_zone_locked(struct pga_zone *zone, uint32_t gen, struct candidate *out,
+                                unsigned long *pending)
 {
 	unsigned n = 0;
 
@@ -211,6 +212,7 @@ static unsigned age_zone_locked(struct pga_zone *zone, uint32_t gen, struct cand
 				struct pga_page *page = container_of(pos, struct pga_page, lru);
 				if (page->age == PGA_AGE_CLEAN)
 					continue;
+				(*pending)++;
 				if (page->age == 0) {
 					page->age = gen;
 					continue;
@@ -244,27 +246,35 @@ static unsigned long release_aged(struct pga_zone *zone, const struct candidate 
 	return pages;
 }
 
-static void kswapd_pass(uint32_t gen)
+/* One pass; false when it found nothing to do and nothing left for a
+ * later pass (no dirty free block waiting for its decay, nothing in the
+ * caches it drains or shrinks, no pageblock it made huge). */
+static bool kswapd_pass(uint32_t gen)
 {
 	struct candidate c[AGE_BATCH];
+	unsigned long work = pga_clients_shrink(false) + pga_drain_all_pages();
 
-	pga_clients_shrink(false);
-	pga_drain_all_pages();
 	for (int id = 0; id < pga_mem.nr_zones; id++) {
 		struct pga_zone *zone = pga_mem.zones[id];
 		if (pga_opts.thp == PGA_THP_ALWAYS)
-			thp_scan(zone);
+			work += thp_scan(zone);
 		if (pga_zone_free_pages(zone) <= zone->watermark[PGA_WMARK_HIGH])
 			continue;
 		unsigned n;
 		do {
 			pga_lock(&zone->lock);
-			n = age_zone_locked(zone, gen, c);
+			n = age_zone_locked(zone, gen, c, &work);
 			pga_unlock(&zone->lock);
 		} while (n && release_aged(zone, c, n) && n == AGE_BATCH);
 	}
 	atomic_fetch_add_explicit(&passes, 1, memory_order_relaxed);
+	return work != 0;
 }
+
+/* How long an idle thread sleeps at most before it looks again, for what
+ * no free announces (huge blocks aging in the cache, pages in threads'
+ * pcp lists, thp=always's pageblocks filling up). */
+#define IDLE_SLEEP_MS 10000u
 
 static void *kswapd(void *arg)
 {
@@ -274,10 +284,23 @@ static void *kswapd(void *arg)
 	pga_current = &pga_thread_dead;
 	unsigned interval_us = (unsigned)pga_opts.decay_ms * 1000u / 2u;
 
-	/* Generations start at 1: 0 marks a block not seen yet. */
+	/* Generations start at 1: 0 marks a block not seen yet. A pass that
+	 * finds nothing to do announces the thread as idle and runs once more
+	 * (a free between the two passes is seen by one of them); if that one
+	 * finds nothing either, the thread sleeps until memory comes back to
+	 * the free lists (pga_buddy_kick) or IDLE_SLEEP_MS pass, instead of
+	 * waking every decay_ms / 2 in a process that does nothing. */
+	bool idle = false;
 	for (uint32_t gen = 1;; gen = gen + 1 ? gen + 1 : 1) {
 		pga_os_sleep_us(interval_us);
-		kswapd_pass(gen);
+		if (idle)
+			atomic_store_explicit(&pga_buddy_free_waiter, 1, memory_order_relaxed);
+		bool worked = kswapd_pass(gen);
+		if (idle && !worked) {
+			pga_os_futex_wait_ms(&pga_buddy_free_waiter, 1, IDLE_SLEEP_MS);
+			atomic_store_explicit(&pga_buddy_free_waiter, 0, memory_order_relaxed);
+		}
+		idle = !worked;
 	}
 	return NULL;
 }

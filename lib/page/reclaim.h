@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 
+#include "buddy.h"
 #include "compiler.h"
 
 /* Direct reclaim, from the allocation slow path: the clients' caches and
@@ -45,6 +46,13 @@ static inline void pga_kswapd_start(void)
 
 /* In a fork child: the thread did not survive, and none is started. */
 void pga_kswapd_fork_child(void);
+
+/* Memory is waiting to go back (a huge block cached): wake the thread if
+ * it sleeps idle. Frees to the buddy lists do this by themselves. */
+static inline void pga_kswapd_kick(void)
+{
+	pga_buddy_kick();
+}
 
 /* Passes run so far (for tests and statistics). */
 unsigned long pga_kswapd_passes(void);

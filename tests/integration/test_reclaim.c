@@ -9,7 +9,9 @@
  * memory of freed blocks: an exact answer, where RSS would also count what
  * the sanitizers and the C library hold. The wait for the thread is a
  * bounded poll, not a sleep of a guessed length: on a loaded machine the
- * thread may run late, but it runs.
+ * thread may run late, but it runs. Once nothing is left to do, the
+ * thread sleeps until memory is freed (a handful of passes in 3 s where
+ * it would make 60), and a free wakes it.
  */
 #define _GNU_SOURCE
 #include <stdatomic.h>
@@ -77,8 +79,27 @@ static void case_background(void)
 	       (unsigned long long)(now_ms() - start), pga_kswapd_passes());
 	CHECK_EQ(left, 0);
 	CHECK(pga_kswapd_passes() > 0);
-	/* The memory is usable again, and reads back what is written. */
+	/* Nothing left to do: the thread sleeps until memory is freed again,
+	 * instead of a pass every 50 ms (60 in these 3 s). */
+	usleep(200 * 1000);
+	unsigned long idle_from = pga_kswapd_passes();
+	usleep(3000 * 1000);
+	unsigned long idle_passes = pga_kswapd_passes() - idle_from;
+	printf("background: %lu passes in 3 s of idleness\n", idle_passes);
+	CHECK(idle_passes <= 4);
+	/* It sleeps announced as a waiter for freed memory; the frees that
+	 * follow take the announcement (and wake it). */
+	CHECK_EQ(atomic_load(&pga_buddy_free_waiter), 1);
+	/* The memory is usable again, reads back what is written, and goes
+	 * back again. */
 	fill_and_free();
+	CHECK_EQ(atomic_load(&pga_buddy_free_waiter), 0);
+	start = now_ms();
+	while ((left = resident_pages()) != 0 && now_ms() - start < 20000)
+		usleep(20 * 1000);
+	printf("background: %zu pages resident %llu ms after a free in idleness\n", left,
+	       (unsigned long long)(now_ms() - start));
+	CHECK_EQ(left, 0);
 }
 
 /* background_reclaim=0: nothing returns the pages until malloc_trim. Ten
