@@ -116,7 +116,9 @@ void *pga_alloc_pages_exact(size_t size, pga_gfp_t gfp);
 void *pga_alloc_pages_exact_node(int nid, size_t size, pga_gfp_t gfp);
 void pga_free_pages_exact(void *addr, size_t size);
 
-/* The node of the page holding addr; -1 for memory pgalloc does not manage. */
+/* The node of the page holding addr, for every pointer pgalloc handed out
+ * (a huge allocation: the node its first page lies on, as the kernel says);
+ * -1 for memory pgalloc does not manage. */
 int pga_page_node(const void *addr);
 
 /* The zone (enum pga_zone_type) of the page holding addr; -1 if unmanaged. */
@@ -218,8 +220,47 @@ struct pga_mallinfo {
 };
 void pga_mallinfo(struct pga_mallinfo *mi);
 
-/* Allocate on a given node (-1: the caller's). */
+/*
+ * Allocate size bytes on node nid (-1: as malloc, by the calling thread's
+ * policy), freed with free()/pga_free(). The node is preferred, as the
+ * kernel's kmalloc_node: when it has no memory left the request falls back
+ * by distance. Small sizes come from a per-thread cache of that node's
+ * objects, large ones from the per-thread page caches. EINVAL for a node
+ * that does not exist.
+ */
 void *pga_malloc_node(size_t size, int nid);
+
+/*
+ * NUMA memory policy (docs/numa.md). The modes and flags have the values of
+ * the kernel's MPOL_* (numaif.h), so either set may be used.
+ */
+#define PGA_MPOL_DEFAULT          0
+#define PGA_MPOL_PREFERRED        1
+#define PGA_MPOL_BIND             2
+#define PGA_MPOL_INTERLEAVE       3
+#define PGA_MPOL_LOCAL            4
+#define PGA_MPOL_PREFERRED_MANY   5
+#define PGA_MPOL_F_STATIC_NODES   (1 << 15)
+#define PGA_MPOL_F_RELATIVE_NODES (1 << 14)
+
+/*
+ * set_mempolicy(2) for the calling thread, in pgalloc's node numbers (the
+ * fake nodes under numa_fake): mode, optionally or-ed with one of the two
+ * flags, and nodemask, maxnode bits of it read (the system call's
+ * convention: maxnode is one more than the highest bit), NULL or empty for
+ * DEFAULT and LOCAL. Allocations by malloc and pga_alloc_pages from then on
+ * follow it. The kernel's own policy of the thread is set to the real nodes
+ * the given ones sit on, so memory pgalloc does not manage follows too.
+ * Returns 0, or -1 with errno EINVAL (a bad mode, flags or mask, or no
+ * allowed node left), as the system call.
+ */
+int pga_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
+
+/* The calling thread's policy as pgalloc applies it: the mode (no flags)
+ * into *mode, and, when nodemask is not NULL, the nodes it uses (maxnode
+ * bits, as get_mempolicy(2)). Returns 0, or -1 with errno EINVAL when
+ * maxnode is too small for the nodes. */
+int pga_get_mempolicy(int *mode, unsigned long *nodemask, unsigned long maxnode);
 
 #ifdef __cplusplus
 }

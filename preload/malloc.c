@@ -28,6 +28,8 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "policy.h"
+#include "os.h"
 #include "malloc_layer.h"
 #include "pgalloc.h"
 #include "reclaim.h"
@@ -47,6 +49,29 @@ struct mallinfo2 {
 };
 struct mallinfo2 mallinfo2(void);
 #endif
+
+/* ---- set_mempolicy: the program changes its NUMA policy ---- */
+
+/*
+ * set_mempolicy(2) (numaif.h), as libnuma defines it: the system call, then
+ * pgalloc reads the thread's policy back from the kernel, so that its
+ * caches and its next allocations follow the new policy. Without this,
+ * pages cached under the old policy would go on being handed out. The
+ * system call's result and errno are the caller's.
+ */
+long set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
+
+pga_export long set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode)
+{
+	int rc = pga_os_set_mempolicy(mode, nodemask, maxnode);
+
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	pga_mempolicy_reload();
+	return 0;
+}
 
 /* ---- malloc and free: the fast paths, inline ---- */
 

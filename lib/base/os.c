@@ -272,6 +272,53 @@ unsigned pga_os_current_cpu(void)
 	return cpu < 0 ? 0 : (unsigned)cpu;
 }
 
+/* The NUMA system calls, with errno kept: they are made from inside
+ * malloc, where the caller's errno must survive. */
+static int numa_syscall_result(long rc, int saved)
+{
+	int err = rc < 0 ? -errno : 0;
+
+	errno = saved;
+	return err;
+}
+
+int pga_os_mbind(void *addr, size_t len, int mode, const unsigned long *mask, unsigned long maxnode,
+                 unsigned flags)
+{
+	int saved = errno;
+
+	return numa_syscall_result(syscall(SYS_mbind, addr, len, mode, mask, maxnode, flags),
+	                           saved);
+}
+
+int pga_os_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode, const void *addr,
+                         unsigned long flags)
+{
+	int saved = errno;
+
+	return numa_syscall_result(syscall(SYS_get_mempolicy, mode, mask, maxnode, addr, flags),
+	                           saved);
+}
+
+int pga_os_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode)
+{
+	int saved = errno;
+
+	return numa_syscall_result(syscall(SYS_set_mempolicy, mode, mask, maxnode), saved);
+}
+
+int pga_os_page_node(const void *addr)
+{
+	void *page = (void *)((uintptr_t)addr & ~(uintptr_t)(PGA_PAGE_SIZE - 1));
+	int status = -1, saved = errno;
+	long rc = syscall(SYS_move_pages, 0, 1UL, &page, NULL, &status, 0);
+
+	if (rc < 0)
+		return numa_syscall_result(rc, saved);
+	errno = saved;
+	return status;
+}
+
 long pga_os_gettid(void)
 {
 	return (long)syscall(SYS_gettid);

@@ -98,6 +98,35 @@ int pga_os_write_all(int fd, const char *buf, size_t len);
 /* The CPU the calling thread runs on (getcpu, through the vDSO), or 0. */
 unsigned pga_os_current_cpu(void);
 
+/*
+ * NUMA memory policy, raw system calls (libnuma is never used: its
+ * constructor allocates). Node masks are in the kernel's node ids, as
+ * arrays of unsigned long, PGA_OS_NODE_WORDS of them (the kernel's largest
+ * MAX_NUMNODES, 1024); maxnode follows the system calls' convention (one
+ * more than the bits). Modes and flags are the kernel's (MPOL_*, numaif.h).
+ * Each returns 0 or -errno (-ENOSYS without NUMA support, -EPERM where a
+ * seccomp filter forbids them) and leaves errno alone.
+ */
+#define PGA_OS_NODE_WORDS 16
+#define PGA_OS_MAXNODE    (PGA_OS_NODE_WORDS * 64 + 1)
+
+/* mbind(addr, len, mode, mask, maxnode, flags): the policy of a mapped
+ * range, applied to the pages faulted in later (flags MPOL_MF_MOVE, 2:
+ * and moving those already there); addr is page aligned. */
+int pga_os_mbind(void *addr, size_t len, int mode, const unsigned long *mask, unsigned long maxnode,
+                 unsigned flags);
+
+/* get_mempolicy(mode, mask, maxnode, addr, flags). */
+int pga_os_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode, const void *addr,
+                         unsigned long flags);
+
+/* set_mempolicy(mode, mask, maxnode): the calling thread's policy. */
+int pga_os_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode);
+
+/* The kernel node of the page holding addr (move_pages in query mode), or
+ * -errno: -ENOENT when the page is not faulted in, -EFAULT when unmapped. */
+int pga_os_page_node(const void *addr);
+
 /* Thread id of the caller. */
 long pga_os_gettid(void);
 

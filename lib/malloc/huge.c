@@ -50,6 +50,7 @@
 #include "os.h"
 #include "pgalloc.h"
 #include "reclaim.h"
+#include "thread.h"
 
 #define CACHE_SLOTS     16
 #define CACHE_MIN_BYTES ((size_t)64 << 20)
@@ -58,6 +59,9 @@ struct cached_block {
 	uintptr_t addr;
 	size_t len;
 	uint64_t freed_ms;
+	/* The kernel node its first page lies on, -1 when not resident: a
+	 * block is reused only where a fresh one would have been placed. */
+	int node;
 };
 
 /* Blocks to unmap once the lock is dropped. */
@@ -277,14 +281,19 @@ static size_t map_size(size_t size)
 /*
  * A cached block for len bytes, taken out of the cache: the smallest that
  * holds len and is at most twice it, else the largest smaller one (to be
- * grown). {0, 0} when there is none. Caller holds the lock.
+ * grown), of the kernel node node (-1: any). {0, 0} when there is none.
+ * Caller holds the lock.
  */
-static struct cached_block cache_find(size_t len)
+static struct cached_block cache_find(size_t len, int node)
 {
 	int fit = -1, grow = -1;
 
+	if (node == PGA_HUGE_NODE_NONE)
+		return (struct cached_block){0, 0, 0, -1};
 	for (unsigned i = 0; i < huge.nr_cached; i++) {
 		size_t l = huge.cache[i].len;
+		if (huge.cache[i].node >= 0 && node >= 0 && huge.cache[i].node != node)
+			continue;
 		if (l >= len && l / 2 <= len) {
 			if (fit < 0 || l < huge.cache[fit].len)
 				fit = (int)i;
@@ -296,14 +305,14 @@ static struct cached_block cache_find(size_t len)
 		return cache_take((unsigned)fit);
 	if (grow >= 0)
 		return cache_take((unsigned)grow);
-	return (struct cached_block){0, 0, 0};
+	return (struct cached_block){0, 0, 0, -1};
 }
 
 void *pga_huge_alloc(size_t size, size_t align, bool zero)
 {
 	size_t len = map_size(size);
 	struct unmap_list old = {.n = 0};
-	struct cached_block b = {0, 0, 0};
+	struct cached_block b = {0, 0, 0, -1};
 	unsigned shift;
 	void *p = NULL;
 	bool ok;
@@ -317,7 +326,7 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 	if (align == PGA_PAGE_SIZE) {
 		pthread_mutex_lock(&huge.lock);
 		cache_expire(pga_os_now_ms(), &old);
-		b = cache_find(len);
+		b = cache_find(len, pga_thread_huge_node());
 		pthread_mutex_unlock(&huge.lock);
 		unmap_all(&old);
 	}
@@ -373,6 +382,11 @@ bool pga_huge_free(void *p)
 	 * and costs no lock to say so. */
 	if (!p || ((uintptr_t)p & (PGA_PAGE_SIZE - 1)))
 		return false;
+	/* Where the block lies, asked before the lock (a system call; only
+	 * with more than one real node, where it can differ). */
+	int node = pga_mem.multi_real ? pga_os_page_node(p) : -1;
+	if (node < 0)
+		node = -1;
 	pthread_mutex_lock(&huge.lock);
 	e = table_find((uintptr_t)p);
 	if (e) {
@@ -386,7 +400,7 @@ bool pga_huge_free(void *p)
 			       huge.cached_bytes + len > cache_limit())
 				cache_drop(0, &out);
 			huge.cache[huge.nr_cached++] =
-			    (struct cached_block){(uintptr_t)p, len, now};
+			    (struct cached_block){(uintptr_t)p, len, now, node};
 			huge.cached_bytes += len;
 			cached = true;
 		}

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bug.h"
+#include "mempolicy.h"
 #include "page_alloc.h"
 #include "reclaim.h"
 #include "vmstat.h"
@@ -154,7 +155,14 @@ pga_export void *pga_malloc_node(size_t size, int nid)
 	}
 	if (size <= PGA_SLAB_MAX)
 		return pga_slab_alloc_node(pga_slab_get(), pga_size_to_class(size), nid);
-	return large_alloc(size, 0, nid);
+	if (size <= LARGE_MAX)
+		return large_alloc(size, 0, nid);
+	/* A huge block is the kernel's to place: ask for the node's pages,
+	 * moving those of a block reused from the huge cache. */
+	void *p = pga_huge_alloc(size, PGA_PAGE_SIZE, false);
+	if (p)
+		pga_mempolicy_place(p, pga_huge_usable_size(p), nid);
+	return p;
 }
 
 /* What a pointer is; found in O(1). */

@@ -14,12 +14,19 @@
 
 _Atomic bool pga_malloc_ready;
 
+/* pga_page_node asks whether a pointer outside the zones is a huge block. */
+static bool huge_owns(const void *p)
+{
+	return pga_huge_usable_size(p) != 0;
+}
+
 static const struct pga_page_client malloc_client = {
     .name = "malloc",
     .fork_prepare = pga_huge_lock,
     .fork_parent = pga_huge_unlock,
     .fork_child = pga_huge_reinit_lock,
     .shrink = pga_huge_shrink,
+    .owns = huge_owns,
 };
 
 void pga_malloc_init(void)

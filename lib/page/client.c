@@ -110,3 +110,13 @@ void pga_clients_start(void)
 	for (int i = 0; i < n; i++)
 		start_once(i);
 }
+
+bool pga_clients_own(const void *addr)
+{
+	int n = count();
+
+	for (int i = 0; i < n; i++)
+		if (clients[i]->owns && clients[i]->owns(addr))
+			return true;
+	return false;
+}

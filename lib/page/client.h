@@ -44,6 +44,18 @@ struct pga_page_client {
 	/* The page allocator has started (called at once when it already
 	 * had), outside every lock. */
 	void (*start)(void);
+	/* The memory policy of thread t changed (or its node did, under a
+	 * policy that follows the node): stop serving cached memory the new
+	 * policy may not allow (give it back, or serve from the caches of the
+	 * node it names), so that the next allocations follow it.
+	 * Called on t itself, at a point where it is inside no allocator
+	 * call: pga_set_mempolicy, or a slow path of the client's own that
+	 * asked (pga_thread_caches_check). */
+	void (*policy_changed)(struct pga_thread *t, void *priv);
+	/* Is addr the start of memory the client handed out from outside the
+	 * zones (a huge mapping)? pga_page_node then asks the kernel where
+	 * it lies. Lock-free or under the client's leaf lock. */
+	bool (*owns)(const void *addr);
 };
 
 /*
@@ -64,5 +76,11 @@ void pga_clients_fork_parent(void);
 void pga_clients_fork_child(void);
 unsigned long pga_clients_shrink(bool all);
 void pga_clients_start(void);
+/* Does a client own addr (its owns hook)? */
+bool pga_clients_own(const void *addr);
+
+/* Every client's policy_changed for the calling thread t (thread.c, which
+ * owns the per-thread states). */
+void pga_clients_policy_changed(struct pga_thread *t);
 
 #endif /* PGA_CLIENT_H */

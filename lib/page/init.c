@@ -16,6 +16,7 @@
 #include "fail.h"
 #include "fmt.h"
 #include "fork.h"
+#include "mempolicy.h"
 #include "nodemask.h"
 #include "options.h"
 #include "os.h"
@@ -83,6 +84,7 @@ void pga_page_init_slow(void)
 	pga_zones_init();
 	pga_build_all_zonelists();
 	init_cpuset();
+	pga_mempolicy_bind_zones();
 	init_fast_zones();
 	pga_fail_init();
 	pga_thread_init();

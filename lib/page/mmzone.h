@@ -290,6 +290,7 @@ struct pga_mem {
 	unsigned long section_pages;
 	bool zlc_enabled; /* more than one node */
 	bool membarrier;  /* remote pcp drains can run at once */
+	bool multi_real;  /* the nodes sit on more than one real node */
 	pga_nodemask_t cpuset_mems;
 	struct pga_arena arenas[PGA_NR_ZONES];
 	struct pga_zone *zones[256]; /* by id; NULL past nr_zones (0xff: no zone) */

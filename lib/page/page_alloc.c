@@ -24,6 +24,8 @@
 
 #include "buddy.h"
 #include "fmt.h"
+#include "client.h"
+#include "mempolicy.h"
 #include "os.h"
 #include "pcp.h"
 #include "reclaim.h"
@@ -232,28 +234,17 @@ static struct pga_page *alloc_pages_slowpath(struct alloc_context *ac, unsigned 
 	return NULL;
 }
 
-void *pga_alloc_pages_nodemask_slow(pga_gfp_t gfp, unsigned order, int nid,
-                                    const pga_nodemask_t *nodemask)
+/*
+ * __alloc_pages_nodemask with the request checked and the node known:
+ * the zonelist of nid, limited to nodemask (NULL: any node). The zone the
+ * page came from goes to *zone_out.
+ */
+static void *alloc_pages_nodemask(struct pga_thread *t, pga_gfp_t gfp, unsigned order, int nid,
+                                  const pga_nodemask_t *nodemask, struct pga_zone **zone_out)
 {
 	struct alloc_context ac;
 	struct pga_page *page;
 	struct pga_zone *zone = NULL;
-	struct pga_thread *t;
-
-	pga_page_init();
-	t = pga_thread_get();
-	if (pga_thread_is_real(t) && --t->refresh == 0)
-		pga_thread_refresh_node(t);
-
-	if (order >= PGA_MAX_ORDER || gfp > PGA_GFP_ALL || pga_gfp_migratetype(gfp) == 3 ||
-	    nid >= pga_mem.nr_nodes)
-		return pga_alloc_fail(EINVAL);
-	if (nid < 0)
-		nid = pga_thread_is_real(t) ? t->node
-		                            : pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
-
-	if (pga_fail_enabled && pga_should_fail_alloc_page(gfp, order))
-		return pga_alloc_fail(ENOMEM);
 
 	ac.t = t;
 	ac.gfp = gfp;
@@ -280,7 +271,80 @@ void *pga_alloc_pages_nodemask_slow(pga_gfp_t gfp, unsigned order, int nid,
 		return pga_alloc_fail(ENOMEM);
 	}
 	zone_statistics_slow(t, ac.preferred_zone, zone, order);
+	*zone_out = zone;
 	return prep_new_page(zone, page, order, gfp);
+}
+
+/*
+ * alloc_pages_mpol: a request that names no node, placed by the thread's
+ * memory policy as the kernel places a page fault (mempolicy.h):
+ *   DEFAULT, LOCAL   the local node's zonelist
+ *   PREFERRED        the preferred node's zonelist (fallback by distance)
+ *   PREFERRED_MANY   the local zonelist limited to the preferred nodes,
+ *                    without retrying or warning; then without the limit
+ *   BIND             the local zonelist limited to the nodes: no spill,
+ *                    ENOMEM when they are exhausted
+ *   INTERLEAVE       the next node of the mask, round-robin, one node per
+ *                    call (a page block, a slab, a large run); counted in
+ *                    numa_interleave when it got that node
+ */
+static void *alloc_pages_policy(struct pga_thread *t, pga_gfp_t gfp, unsigned order)
+{
+	struct pga_mempolicy *pol = &t->pol;
+	struct pga_zone *zone;
+	void *addr;
+
+	switch (pol->mode) {
+	case PGA_MPOL_PREFERRED:
+		return alloc_pages_nodemask(t, gfp, order, pol->preferred, NULL, &zone);
+	case PGA_MPOL_BIND:
+		return alloc_pages_nodemask(t, gfp, order, t->node, &pol->nodes, &zone);
+	case PGA_MPOL_PREFERRED_MANY: {
+		pga_gfp_t first = (gfp | PGA_GFP_NOWARN | PGA_GFP_NORETRY) & ~PGA_GFP_NOFAIL;
+		int saved = errno;
+		addr = alloc_pages_nodemask(t, first, order, t->node, &pol->nodes, &zone);
+		if (addr)
+			return addr;
+		errno = saved;
+		return alloc_pages_nodemask(t, gfp, order, t->node, NULL, &zone);
+	}
+	case PGA_MPOL_INTERLEAVE: {
+		int nid = pga_mempolicy_interleave_node(pol, true);
+		addr = alloc_pages_nodemask(t, gfp, order, nid, NULL, &zone);
+		if (addr && zone->node == nid)
+			pga_ev_add(t, zone->id, PGA_EV_NUMA_INTERLEAVE, 1);
+		return addr;
+	}
+	default:
+		return alloc_pages_nodemask(t, gfp, order, t->node, NULL, &zone);
+	}
+}
+
+void *pga_alloc_pages_nodemask_slow(pga_gfp_t gfp, unsigned order, int nid,
+                                    const pga_nodemask_t *nodemask)
+{
+	struct pga_zone *zone;
+	struct pga_thread *t;
+
+	pga_page_init();
+	t = pga_thread_get();
+	if (pga_thread_is_real(t))
+		pga_thread_refresh_node(t);
+
+	if (order >= PGA_MAX_ORDER || gfp > PGA_GFP_ALL || pga_gfp_migratetype(gfp) == 3 ||
+	    nid >= pga_mem.nr_nodes)
+		return pga_alloc_fail(EINVAL);
+
+	if (pga_fail_enabled && pga_should_fail_alloc_page(gfp, order))
+		return pga_alloc_fail(ENOMEM);
+
+	if (nid < 0) {
+		if (!nodemask && pga_thread_is_real(t))
+			return alloc_pages_policy(t, gfp, order);
+		nid = pga_thread_is_real(t) ? t->node
+		                            : pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
+	}
+	return alloc_pages_nodemask(t, gfp, order, nid, nodemask, &zone);
 }
 
 pga_export void *pga_alloc_pages(pga_gfp_t gfp, unsigned order)
@@ -304,7 +368,13 @@ pga_export int pga_page_node(const void *addr)
 	unsigned long pfn;
 	const struct pga_zone *zone = pga_addr_to_zone(addr, &pfn);
 
-	return zone ? zone->node : -1;
+	if (zone)
+		return zone->node;
+	/* A huge block: where the kernel put its first page. */
+	if (addr && atomic_load_explicit(&pga_initialized, memory_order_acquire) &&
+	    pga_clients_own(addr))
+		return pga_mempolicy_kernel_node(addr);
+	return -1;
 }
 
 pga_export int pga_page_zone(const void *addr)

@@ -66,7 +66,8 @@ static inline void pga_zone_statistics(struct pga_thread *t, const struct pga_zo
 }
 
 /*
- * The order-0 fast path: the first zone of the preferred node's zonelist,
+ * The order-0 fast path: the first zone of the preferred node's zonelist
+ * (the named node, or the one the thread's memory policy picks),
  * above its LOW watermark, with a page on the calling thread's pcp list.
  * Anything else (another order, an empty list, a revoked pcp, the first
  * call of a thread, fault injection) leaves through the one unlikely branch.
@@ -80,7 +81,9 @@ static pga_always_inline void *pga_alloc_pages_inline(pga_gfp_t gfp, unsigned or
 	struct pga_list *list;
 	struct pga_page *page;
 	unsigned mt = pga_gfp_migratetype(gfp);
-	int pref = nid < 0 ? t->node : nid;
+	/* No node named: the node the thread's policy allocates from first
+	 * (PGA_MAX_NUMNODES under interleave: every request goes slow). */
+	int pref = nid < 0 ? t->pol_node : nid;
 
 	if (unlikely(order != 0 || nodemask != NULL || gfp > PGA_GFP_ALL || mt == 3 ||
 	             (unsigned)pref >= PGA_MAX_NUMNODES))

@@ -23,17 +23,14 @@ __thread struct pga_thread *pga_current __attribute__((tls_model("initial-exec")
     &pga_thread_boot;
 
 /* Both dummies are permanently revoked, so every fast path leaves them. */
-struct pga_thread pga_thread_boot = {.revoked = 1, .node = 0};
-struct pga_thread pga_thread_dead = {.revoked = 1, .node = 0};
+struct pga_thread pga_thread_boot = {.revoked = 1, .node = 0, .pol_node = 0};
+struct pga_thread pga_thread_dead = {.revoked = 1, .node = 0, .pol_node = 0};
 
 pthread_mutex_t pga_thread_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pga_list registry = {&registry, &registry};
 static struct pga_pool states = PGA_POOL_INITIALIZER;
 static pthread_key_t exit_key;
 static bool exit_key_ok; /* without the key, threads stay on the dead state */
-
-/* How many slow-path calls between two looks at the current CPU. */
-#define NODE_REFRESH_INTERVAL 64
 
 void pga_pcp_lock(struct pga_thread *t)
 {
@@ -51,10 +48,22 @@ void pga_pcp_unlock(struct pga_thread *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
-void pga_thread_refresh_node(struct pga_thread *t)
+void pga_thread_refresh_node_slow(struct pga_thread *t, int node)
 {
-	t->node = pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
-	t->refresh = NODE_REFRESH_INTERVAL;
+	int mode = t->pol.mode;
+
+	t->node = node;
+	t->pol_node = pga_mempolicy_fast_node(&t->pol, node);
+	/* Memory cached for the old node is no longer local; under a policy
+	 * that names its nodes it still is what the policy asked for. */
+	if (mode == PGA_MPOL_DEFAULT || mode == PGA_MPOL_LOCAL)
+		t->caches_stale = true;
+}
+
+void pga_thread_caches_check_slow(struct pga_thread *t)
+{
+	t->caches_stale = false;
+	pga_clients_policy_changed(t);
 }
 
 unsigned long pga_thread_drain_locked(struct pga_thread *t)
@@ -132,7 +141,9 @@ struct pga_thread *pga_thread_attach(void)
 	if (!t)
 		return &pga_thread_dead;
 	t->tid = pga_os_gettid();
-	pga_thread_refresh_node(t);
+	t->node = pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
+	pga_mempolicy_read_kernel(&t->pol);
+	t->pol_node = pga_mempolicy_fast_node(&t->pol, t->node);
 	pthread_mutex_lock(&pga_thread_registry_lock);
 	pga_list_add_tail(&t->link, &registry);
 	pthread_mutex_unlock(&pga_thread_registry_lock);
@@ -163,6 +174,17 @@ void pga_clients_thread_exit(struct pga_thread *t, bool self)
 		t->priv[i] = NULL;
 		if (priv && c->thread_exit)
 			c->thread_exit(t, priv, self);
+	}
+}
+
+void pga_clients_policy_changed(struct pga_thread *t)
+{
+	int n = pga_nr_clients();
+
+	for (int i = 0; i < n; i++) {
+		const struct pga_page_client *c = pga_client(i);
+		if (c->policy_changed && t->priv[i])
+			c->policy_changed(t, t->priv[i]);
 	}
 }
 

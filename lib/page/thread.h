@@ -41,20 +41,28 @@
 #include "client.h"
 #include "compiler.h"
 #include "list.h"
+#include "mempolicy.h"
 #include "mmzone.h"
+#include "os.h"
+#include "topology.h"
 
 struct pga_thread {
 	/* Hot: touched by the owner on every operation. */
 	_Atomic int in_pcp;
 	_Atomic int revoked;
 	int node;            /* node of the CPU the thread last ran on */
-	unsigned refresh;    /* slow-path calls until the node is looked up again */
+	int pol_node;        /* the fast path's node by the policy (mempolicy.h) */
 	struct pga_pcp *pcp; /* [pga_mem.nr_zones] */
 
 	/* Cold. lock: taken by drainers, and by the owner while revoked. */
 	pga_aligned(PGA_CACHELINE) pthread_mutex_t lock;
 	struct pga_list link; /* on the registry, under pga_thread_registry_lock */
 	long tid;
+	/* The thread's memory policy: the owner's alone. caches_stale: the
+	 * node changed under a policy that follows it; the clients are told
+	 * at their next slow path (pga_thread_caches_check). */
+	struct pga_mempolicy pol;
+	bool caches_stale;
 	/* The clients' states for this thread, by slot: written by the owner,
 	 * read by pga_clients_thread_exit when the thread goes away. */
 	void *priv[PGA_MAX_CLIENTS];
@@ -96,6 +104,33 @@ static inline void pga_ev_add(struct pga_thread *t, int zone_id, enum pga_zone_e
 	pga_pcp_ev_add(&t->pcp[zone_id], ev, n);
 }
 
+/* The node the slab layer takes partial slabs from for t's next refill:
+ * the fast node, or under interleave the node the next slab goes to;
+ * PGA_MAX_NUMNODES when no node of the policy has memory (then no node
+ * list may serve it). */
+static inline int pga_mempolicy_slab_node(struct pga_thread *t)
+{
+	if (t->pol.mode == PGA_MPOL_INTERLEAVE)
+		return pga_mempolicy_interleave_node(&t->pol, false);
+	return t->pol_node;
+}
+
+/* The real node a fresh huge block of the calling thread would be placed
+ * on by its policy (the kernel's copy of it), so that a cached block is
+ * reused only there: -1 when any will do (one real node, no thread state),
+ * PGA_HUGE_NODE_NONE under interleave (the kernel spreads a fresh one). */
+#define PGA_HUGE_NODE_NONE (-2)
+static inline int pga_thread_huge_node(void)
+{
+	const struct pga_thread *t = pga_current;
+
+	if (!pga_mem.multi_real || !pga_thread_is_real(t))
+		return -1;
+	if (t->pol.mode == PGA_MPOL_INTERLEAVE)
+		return PGA_HUGE_NODE_NONE;
+	return pga_topo.real_node[t->pol_node < pga_mem.nr_nodes ? t->pol_node : t->node];
+}
+
 /* Slow side of the protocol: the owner found its lists revoked. */
 void pga_pcp_lock(struct pga_thread *t);
 void pga_pcp_unlock(struct pga_thread *t);
@@ -128,8 +163,31 @@ void pga_clients_thread_exit(struct pga_thread *t, bool self);
  * recycled, never unmapped, so mapped is the most that were alive at once. */
 void pga_thread_counts(unsigned long *registered, unsigned long *mapped);
 
-/* Look up the calling thread's node again (the CPU may have changed). */
-void pga_thread_refresh_node(struct pga_thread *t);
+/* Look up the calling thread's node again (the CPU may have changed):
+ * getcpu, which glibc answers from rseq or the vDSO, no system call. Called
+ * on the slow paths, never per allocation. A new node recomputes the fast
+ * node and, when the policy follows the node, marks the caches stale. */
+void pga_thread_refresh_node_slow(struct pga_thread *t, int node);
+
+static inline void pga_thread_refresh_node(struct pga_thread *t)
+{
+	int node = pga_cpu_to_node(&pga_topo, pga_os_current_cpu());
+
+	if (unlikely(node != t->node))
+		pga_thread_refresh_node_slow(t, node);
+}
+
+/* For a client's slow path (t the caller's own, real): if the thread's
+ * node changed under a policy that follows it, tell every client now
+ * (policy_changed), and clear the mark. */
+void pga_thread_caches_check_slow(struct pga_thread *t);
+
+static inline void pga_thread_caches_check(struct pga_thread *t)
+{
+	pga_thread_refresh_node(t);
+	if (unlikely(t->caches_stale))
+		pga_thread_caches_check_slow(t);
+}
 
 /* Drain t's lists for every zone into the buddy allocator; the caller holds
  * t->lock with the owner excluded (revoked and out of its lists), or is the

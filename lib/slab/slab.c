@@ -23,6 +23,7 @@
 #include "bug.h"
 #include "fmt.h"
 #include "client.h"
+#include "mempolicy.h"
 #include "os.h"
 #include "page_alloc.h"
 #include "pool.h"
@@ -103,7 +104,9 @@ pga_noreturn pga_cold static void bad_object_free(const char *what, const void *
 	pga_report_abort(what, obj, "size class", pga_size_classes[slab->slab_class].size);
 }
 
-/* A new slab from the page allocator, unfrozen, every object free. The
+/* A new slab from the page allocator, unfrozen, every object free, on
+ * node nid (preferred: the page allocator falls back by distance), or,
+ * with nid -1, where the calling thread's memory policy places it. The
  * objects are linked in address order, so a fresh slab is handed out
  * sequentially. */
 static struct pga_page *new_slab(unsigned cls, int nid)
@@ -403,12 +406,15 @@ static void *alloc_locked(unsigned cls, int nid)
  * Refill c, t's empty cache of class cls of node nid's memory, and return
  * one object of it. The sources, cheapest first: the cpu slab, the
  * thread's partial slabs, its full slabs that others freed into, the
- * node's partial list, a new slab. When the node has no memory left, the
- * page allocator spills the new slab to another node (its zonelist); the
- * slab then belongs to that node's cache, which serves this request, so
- * that every cache holds only its own node's memory.
+ * node's partial list, a new slab: on node nid (pga_malloc_node), or placed
+ * by the thread's memory policy (by_policy: malloc), which for bind never
+ * leaves the bound nodes. When the node has no memory left, the page
+ * allocator spills the new slab to another node (its zonelist); the slab
+ * then belongs to that node's cache, which serves this request, so that
+ * every cache holds only its own node's memory.
  */
-static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls, int nid)
+static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls, int nid,
+                    bool by_policy)
 {
 	while (!c->freelist) {
 		struct pga_page *slab = c->slab;
@@ -432,7 +438,7 @@ static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls
 			continue;
 		if (get_partial_node(t, c, cls, nid))
 			continue;
-		slab = new_slab(cls, nid);
+		slab = new_slab(cls, by_policy ? -1 : nid);
 		if (!slab) {
 			errno = ENOMEM;
 			return NULL;
@@ -441,7 +447,7 @@ static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls
 		if (slab->slab_node != nid) {
 			struct pga_kmem_cpu *spill = &t->kc[slab->slab_cache];
 			cpu_partial_add(spill, slab);
-			return refill(t, spill, cls, slab->slab_node);
+			return refill(t, spill, cls, slab->slab_node, by_policy);
 		}
 		set_cpu_slab(c, slab);
 	}
@@ -467,14 +473,42 @@ void *pga_slab_alloc_node(struct pga_slab_cpu *t, unsigned cls, int nid)
 		c->count--;
 		return obj;
 	}
-	return refill(t, c, cls, nid);
+	return refill(t, c, cls, nid, false);
+}
+
+/*
+ * The node whose caches malloc pops (s->nid, pga_slab_home) follows the
+ * thread's memory policy: the node its allocations go to first (local,
+ * preferred, the nearest allowed one), under interleave the node the next
+ * slab is due on. s is the caller's own state.
+ */
+static void home_follow_policy(struct pga_slab_cpu *s)
+{
+	const struct pga_thread *t = s->thread;
+	int nid = pga_mempolicy_slab_node(s->thread);
+
+	/* No node of a bind or preferred-many mask has memory: a node of the
+	 * mask all the same, whose refill then fails by the policy. */
+	if (nid >= pga_mem.nr_nodes) {
+		nid = 0;
+		while (nid < pga_mem.nr_nodes - 1 && !pga_nodemask_test(&t->pol.nodes, nid))
+			nid++;
+	}
+	if (nid != s->nid) {
+		s->nid = nid;
+		pga_slab_home = &s->kc[PGA_SLAB_CACHE(nid, 0)];
+	}
 }
 
 void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 {
 	if (!pga_slab_cpu_is_real(t))
 		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
-	return refill(t, &t->kc[PGA_SLAB_CACHE(t->nid, cls)], cls, t->nid);
+	/* A safe point (no slab of ours half moved) to notice that the
+	 * thread runs on another node, or that interleave moved on. */
+	pga_thread_caches_check(t->thread);
+	home_follow_policy(t);
+	return refill(t, &t->kc[PGA_SLAB_CACHE(t->nid, cls)], cls, t->nid, true);
 }
 
 /*
@@ -934,6 +968,16 @@ static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
 	}
 }
 
+/* The page client's policy_changed: malloc pops the caches of the node
+ * the new policy allocates from, at once. The caches of other nodes keep
+ * their objects for pga_malloc_node and for the frees that refill them:
+ * malloc never serves them. */
+static void slab_policy_changed(struct pga_thread *t, void *priv)
+{
+	(void)t;
+	home_follow_policy(priv);
+}
+
 static void slab_fork_prepare(void)
 {
 	slab_lock_all();
@@ -959,6 +1003,7 @@ static const struct pga_page_client slab_client = {
     .fork_parent = slab_fork_parent,
     .fork_child = slab_fork_child,
     .shrink = slab_shrink,
+    .policy_changed = slab_policy_changed,
 };
 
 struct pga_slab_cpu *pga_slab_attach(void)
@@ -987,10 +1032,10 @@ struct pga_slab_cpu *pga_slab_attach(void)
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 	s->thread = t;
-	s->nid = t->node;
+	s->nid = -1;
 	pga_thread_set_private(t, client_slot, s);
 	pga_slab_current = s;
-	pga_slab_home = &s->kc[PGA_SLAB_CACHE(s->nid, 0)];
+	home_follow_policy(s);
 	return s;
 }
 

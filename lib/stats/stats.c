@@ -430,8 +430,50 @@ static void print_vmstat(struct pga_fmt *o)
 	out_name_value(o, "lock_contended_slab", sl.contended);
 }
 
+/* The numastat program's table of the same counters: a column per node,
+ * 16 characters wide, labels left-aligned in the first. Per node, hit +
+ * miss = local + other (every allocation counts once in each pair), and
+ * over all nodes the misses equal the foreigns. */
+static void print_numastat_table(struct pga_fmt *o)
+{
+	static const char *const rows[] = {"numa_hit",       "numa_miss",  "numa_foreign",
+	                                   "interleave_hit", "local_node", "other_node"};
+	uint64_t v[PGA_MAX_NUMNODES][6];
+
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
+		uint64_t ev[PGA_NR_ZONE_EVENTS], pgalloc[PGA_NR_ZONES];
+		struct pga_zone_stats st;
+
+		sum_events(nid, ev, pgalloc);
+		pga_events_to_stats(ev, &st);
+		v[nid][0] = st.numa_hit;
+		v[nid][1] = st.numa_miss;
+		v[nid][2] = st.numa_foreign;
+		v[nid][3] = st.numa_interleave;
+		v[nid][4] = st.numa_local;
+		v[nid][5] = st.numa_other;
+	}
+	out_header(o, "numastat");
+	pga_fmt_strw(o, "", 16);
+	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
+		char name[16] = "node";
+		int len = 4;
+		for (int d = nid >= 10 ? 10 : 1; d; d /= 10)
+			name[len++] = (char)('0' + nid / d % 10);
+		name[len] = '\0';
+		pga_fmt_strw(o, name, 16);
+	}
+	out_eol(o);
+	for (int r = 0; r < 6; r++) {
+		pga_fmt_strw(o, rows[r], -16);
+		for (int nid = 0; nid < pga_mem.nr_nodes; nid++)
+			out_u64(o, v[nid][r], 16);
+		out_eol(o);
+	}
+}
+
 /* /sys/devices/system/node/node<N>/numastat, each file introduced by a
- * "node<N>:" line. */
+ * "node<N>:" line, then numastat's table. */
 static void print_numastat(struct pga_fmt *o)
 {
 	out_header(o, "/sys/devices/system/node/node*/numastat");
@@ -452,6 +494,7 @@ static void print_numastat(struct pga_fmt *o)
 		out_name_value(o, "local_node", st.numa_local);
 		out_name_value(o, "other_node", st.numa_other);
 	}
+	print_numastat_table(o);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -77,8 +77,8 @@ pt_need() {
 pt_split_stats() {
 	awk -v stats="$3" '
 	function numastat_line(l) {
-		return l ~ /^node[0-9]+:$/ ||
-		    l ~ /^(numa_hit|numa_miss|numa_foreign|interleave_hit|local_node|other_node) [0-9]+$/
+		return l ~ /^node[0-9]+:$/ || l == "# numastat" || l ~ /^ +(node[0-9]+ *)+$/ ||
+		    l ~ /^(numa_hit|numa_miss|numa_foreign|interleave_hit|local_node|other_node)( +[0-9]+)+$/
 	}
 	/# \/proc\/buddyinfo$/ {
 		# A block may start after a program left a line unterminated.
