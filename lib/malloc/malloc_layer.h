@@ -53,25 +53,36 @@ static pga_always_inline void *pga_malloc_inline(size_t size)
  * free: a small object goes onto the calling thread's cache of its class
  * and node, without an atomic or a lock, whichever thread allocated it. The
  * checks that make this safe are folded into one branch: the pointer lies
- * in an arena; its page names the cache (slab_cache, 0 for a page that is no
- * slab: cache 0 never has room), which has room (the boot and dead states
- * have none); the pointer is the start of an object (every page of a slab
- * records the class and, tails, the distance to the head: a slab head's
- * private_ is 0, so the offset needs no second descriptor); and it is not
- * the object freed last (the cheap double-free check). Anything else goes
- * out of line.
+ * in ZONE_NORMAL's arena (DMA32's small one goes out of line); its page names the cache
+ * (slab_cache, 0 for a page that is no slab: cache 0 never has room), which has room (the boot and
+ * dead states have none); the pointer is the start of an object (every page of a slab records the
+ * class and, tails, the distance to the head: a slab head's private_ is 0, so the offset needs no
+ * second descriptor); it is not the object freed last (the cheap double-free check); and its slab
+ * is the calling thread's or no thread's. An object of a slab another thread allocates from goes
+ * back to that thread (out of line, one CAS onto the slab's remote stack): cached here, it would be
+ * handed out again next to that thread's objects, and the two threads' writes would fight over
+ * cache lines (passive false sharing, cache-scratch). Every page of a slab
+ * records its owner, so the object's own descriptor tells.
+ * Anything else goes out of line.
  */
 static pga_always_inline void pga_free_inline(void *p)
 {
-	const struct pga_page *page = pga_addr_to_page(p);
+	const struct pga_page *page = pga_addr_to_normal_page(p);
 
 	if (likely(page)) {
-		struct pga_kmem_cpu *c = &pga_slab_current->kc[page->slab_cache];
+		struct pga_slab_cpu *s = pga_slab_current;
+		struct pga_kmem_cpu *c = &s->kc[page->slab_cache];
 		uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1)) +
 		               (page->private_ << PGA_PAGE_SHIFT);
+		const struct pga_slab_cpu *owner =
+		    atomic_load_explicit(&page->owner, memory_order_relaxed);
+		/* (owner | s) == s: owner is s or NULL, or (rarely) a pointer
+		 * whose bits are a subset of s's, which caches a foreign object:
+		 * never wrong, only the false sharing avoided the rest of the
+		 * time. */
 		if (likely(c->count < c->limit &&
 		           pga_slab_obj_start(&pga_size_classes[page->slab_class], off) &&
-		           p != c->freelist)) {
+		           p != c->freelist && ((uintptr_t)owner | (uintptr_t)s) == (uintptr_t)s)) {
 			*(void **)p = c->freelist;
 			c->freelist = p;
 			c->count++;

@@ -400,9 +400,19 @@ static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long 
 	return pga_arena_zone(ar, p);
 }
 
-/* The descriptor of the page addr lies on, or NULL outside the arenas,
- * without the zone lookup: the free fast path needs the page alone. Pages
- * of an arena that no zone holds keep a zero descriptor. */
+/* The descriptor of the page addr lies on in ZONE_NORMAL's arena, or NULL
+ * outside it, without the zone lookup: the free fast path needs the page
+ * alone, and leaves the small DMA32 arena to its slow path. Pages of the
+ * arena that no zone holds keep a zero descriptor. */
+static inline struct pga_page *pga_addr_to_normal_page(const void *addr)
+{
+	const struct pga_arena *ar = &pga_mem.arenas[PGA_ZONE_NORMAL];
+	unsigned long p = (unsigned long)(((uintptr_t)addr - ar->base) >> PGA_PAGE_SHIFT);
+
+	return likely(p < ar->nr_pages) ? ar->mem_map + p : NULL;
+}
+
+/* The same in either arena. */
 static inline struct pga_page *pga_addr_to_page(const void *addr)
 {
 	uintptr_t a = (uintptr_t)addr;

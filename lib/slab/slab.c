@@ -104,6 +104,18 @@ pga_noreturn pga_cold static void bad_object_free(const char *what, const void *
 	pga_report_abort(what, obj, "size class", pga_size_classes[slab->slab_class].size);
 }
 
+/* The thread slab is frozen to (or NULL), recorded on every page of it:
+ * the head's is the one that rules; the tails' copies let the free fast
+ * path tell a slab of another thread from the object's own page, without
+ * the head's descriptor. */
+static void set_owner(struct pga_page *slab, struct pga_slab_cpu *t)
+{
+	unsigned pages = 1u << pga_size_classes[slab->slab_class].order;
+
+	for (unsigned i = 0; i < pages; i++)
+		atomic_store_explicit(&slab[i].owner, t, memory_order_relaxed);
+}
+
 /* A new slab from the page allocator, unfrozen, every object free, on
  * node nid (preferred: the page allocator falls back by distance), or,
  * with nid -1, where the calling thread's memory policy places it. The
@@ -143,7 +155,7 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	slab->inuse = 0;
 	slab->objects = sc->objects;
 	atomic_store_explicit(&slab->remote, 0, memory_order_relaxed);
-	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+	set_owner(slab, NULL);
 	atomic_fetch_add_explicit(&slab_kmem_node(slab)->nr_slabs, 1, memory_order_relaxed);
 	return slab;
 }
@@ -176,7 +188,7 @@ static void freeze_slab(struct pga_slab_cpu *t, struct pga_page *slab)
 {
 	PGA_BUG_ON(atomic_load_explicit(&slab->remote, memory_order_relaxed) != 0);
 	atomic_store_explicit(&slab->remote, PGA_SLAB_FROZEN, memory_order_relaxed);
-	atomic_store_explicit(&slab->owner, t, memory_order_relaxed);
+	set_owner(slab, t);
 }
 
 static inline void *remote_top(uintptr_t w)
@@ -217,7 +229,7 @@ static void deactivate_slab(struct pga_page *slab)
 {
 	struct kmem_node *n = slab_kmem_node(slab);
 
-	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+	set_owner(slab, NULL);
 
 	/* Full, with nothing freed into it: it leaves full, on no list, so no
 	 * lock is needed; a free racing onto remote makes the CAS fail. */
@@ -260,7 +272,7 @@ static void discard_frozen_empty(struct pga_page *slab)
 	if (remote_top(w) || !atomic_compare_exchange_strong_explicit(
 	                         &slab->remote, &w, 0, memory_order_acquire, memory_order_relaxed))
 		bad_object_free("double free", remote_top(w), slab);
-	atomic_store_explicit(&slab->owner, NULL, memory_order_relaxed);
+	set_owner(slab, NULL);
 	discard_slab(slab);
 }
 
@@ -618,7 +630,7 @@ static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
 			        memory_order_acq_rel, memory_order_relaxed))
 				continue;
-			atomic_store_explicit(&slab->owner, t, memory_order_relaxed);
+			set_owner(slab, t);
 			put_cpu_partial(t, slab);
 			return;
 		}
@@ -725,9 +737,10 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	check_object(zone, slab, obj);
 	if (obj == c->freelist)
 		bad_object_free("double free", obj, slab);
-	/* Cached unless t caches nothing; a full cache gives half of itself
-	 * back first. */
-	if (c->limit) {
+	/* Cached unless t caches nothing or the slab is another thread's (see
+	 * pga_free_inline); a full cache gives half of itself back first. */
+	struct pga_slab_cpu *owner = atomic_load_explicit(&slab->owner, memory_order_relaxed);
+	if (c->limit && (owner == t || !owner)) {
 		if (c->count >= c->limit)
 			cache_release(t, c, c->count - c->limit / 2);
 		freelist_push(&c->freelist, obj);
