@@ -890,9 +890,12 @@ void pga_slab_lock_stats(struct pga_lock_stats *st)
 			pga_lock_stats_add(st, &kmem_nodes[nid][cls].lock);
 }
 
+static void flush_parked(void);
+
 static unsigned long slab_shrink(bool all)
 {
 	(void)all; /* empty slabs on the node lists are a small reserve: all go */
+	flush_parked();
 	if (pga_config_debug) {
 		char why[160];
 		bool ok = pga_slab_check(why, sizeof(why));
@@ -964,15 +967,79 @@ struct pga_slab_cpu pga_slab_dead;
 static struct pga_pool slab_states = PGA_POOL_INITIALIZER;
 static int client_slot = -1;
 
-/* The page client's thread_exit: the thread's slabs go back to their node
- * lists (or, empty, to the page allocator), then its state to the pool. */
+/*
+ * Parked states: a thread that exits leaves its state whole, its caches
+ * full and its slabs frozen to it, for the next thread that starts, which
+ * takes it over as it is: slabs are frozen to a state, not to a thread, so
+ * the new thread owns them at once. Threads that come and go (a thread per
+ * task, a pool that shrinks and grows) then cost no node lock at exit and
+ * none at their first allocations. A parked state is no thread's: remote
+ * frees push onto its slabs as onto any frozen slab; the shrinker (the
+ * background thread, every pass; malloc_trim) flushes and frees the parked
+ * states, so their memory goes back within decay_ms. Lock: parked_lock, a
+ * leaf, taken with no other slab lock held.
+ */
+static struct pga_lock parked_lock;
+static struct pga_slab_cpu *parked;
+static unsigned nr_parked;
+
+static bool park_state(struct pga_slab_cpu *s)
+{
+	bool ok = false;
+
+	pga_lock(&parked_lock);
+	if (nr_parked < PGA_SLAB_PARKED_MAX) {
+		s->parked_next = parked;
+		parked = s;
+		nr_parked++;
+		ok = true;
+	}
+	pga_unlock(&parked_lock);
+	return ok;
+}
+
+static struct pga_slab_cpu *unpark_state(void)
+{
+	struct pga_slab_cpu *s = NULL;
+
+	if (!__atomic_load_n(&nr_parked, __ATOMIC_RELAXED)) /* a peek: often none */
+		return NULL;
+	pga_lock(&parked_lock);
+	if (parked) {
+		s = parked;
+		parked = s->parked_next;
+		nr_parked--;
+	}
+	pga_unlock(&parked_lock);
+	return s;
+}
+
+/* Flush every parked state and give it back to the pool. */
+static void flush_parked(void)
+{
+	struct pga_slab_cpu *s;
+
+	while ((s = unpark_state())) {
+		pga_slab_flush(s);
+		pga_pool_put(&slab_states, s);
+	}
+}
+
+/* The page client's thread_exit: the state is parked for the next thread;
+ * when enough are, the thread's slabs go back to their node lists (or,
+ * empty, to the page allocator), then its state to the pool. */
 static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
 {
 	struct pga_slab_cpu *s = priv;
 
 	(void)t;
-	pga_slab_flush(s);
-	pga_pool_put(&slab_states, s);
+	/* A parked state is no thread's; pga_thread_dead stands in (states
+	 * with a thread are real: their slabs' frees are the state's). */
+	s->thread = &pga_thread_dead;
+	if (!park_state(s)) {
+		pga_slab_flush(s);
+		pga_pool_put(&slab_states, s);
+	}
 	/* Allocations from later TLS destructors are served under the node
 	 * lock: attaching again would leak the new state. */
 	if (self) {
@@ -993,6 +1060,7 @@ static void slab_policy_changed(struct pga_thread *t, void *priv)
 
 static void slab_fork_prepare(void)
 {
+	pga_lock(&parked_lock);
 	slab_lock_all();
 	pga_pool_lock(&slab_states);
 }
@@ -1001,12 +1069,15 @@ static void slab_fork_parent(void)
 {
 	pga_pool_unlock(&slab_states);
 	slab_unlock_all();
+	pga_unlock(&parked_lock);
 }
 
+/* The parked states are whole in the child too: no thread was using them. */
 static void slab_fork_child(void)
 {
 	pga_pool_reinit(&slab_states);
 	slab_reinit_locks();
+	pga_lock_init(&parked_lock);
 }
 
 static const struct pga_page_client slab_client = {
@@ -1026,6 +1097,16 @@ struct pga_slab_cpu *pga_slab_attach(void)
 
 	if (pga_slab_current == &pga_slab_dead || !pga_thread_is_real(t) || client_slot < 0)
 		return &pga_slab_dead;
+	s = unpark_state();
+	if (s) {
+		/* An exited thread's state, taken over whole. */
+		s->thread = t;
+		s->nid = -1;
+		pga_thread_set_private(t, client_slot, s);
+		pga_slab_current = s;
+		home_follow_policy(s);
+		return s;
+	}
 	s = pga_pool_get(&slab_states);
 	if (!s)
 		return &pga_slab_dead;
@@ -1063,6 +1144,7 @@ void pga_slab_init(void)
 	pthread_mutex_lock(&init_lock);
 	if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
 		pga_sizeclass_init();
+		pga_lock_init(&parked_lock);
 		for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 			for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
 				pga_lock_init(&kmem_nodes[nid][cls].lock);
@@ -1117,13 +1199,9 @@ __attribute__((no_sanitize("thread"))) static unsigned frozen_free(const struct 
  * walk is capped. The figures are a racy snapshot, hence no
  * ThreadSanitizer here.
  */
-__attribute__((no_sanitize("thread"))) static void info_thread_fn(struct pga_thread *t, void *arg)
+__attribute__((no_sanitize("thread"))) static void info_state(struct pga_slab_cpu *s,
+                                                              struct info_walk *w)
 {
-	struct info_walk *w = arg;
-	struct pga_slab_cpu *s = client_slot >= 0 ? t->priv[client_slot] : NULL;
-
-	if (!s)
-		return;
 	for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 		for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
 			struct pga_kmem_cpu *c = &s->kc[PGA_SLAB_CACHE(nid, cls)];
@@ -1146,6 +1224,14 @@ __attribute__((no_sanitize("thread"))) static void info_thread_fn(struct pga_thr
 			si->cached_free += n;
 		}
 	}
+}
+
+static void info_thread_fn(struct pga_thread *t, void *arg)
+{
+	struct pga_slab_cpu *s = client_slot >= 0 ? t->priv[client_slot] : NULL;
+
+	if (s)
+		info_state(s, arg);
 }
 
 void pga_slab_info(struct pga_slab_info *info, int nr_nodes)
@@ -1177,6 +1263,11 @@ void pga_slab_info(struct pga_slab_info *info, int nr_nodes)
 		}
 	}
 	pga_for_each_thread(info_thread_fn, &w);
+	/* The parked states: their lock keeps them parked meanwhile. */
+	pga_lock(&parked_lock);
+	for (struct pga_slab_cpu *s = parked; s; s = s->parked_next)
+		info_state(s, &w);
+	pga_unlock(&parked_lock);
 }
 
 void pga_slab_usage(uint64_t *used_bytes, uint64_t *slab_bytes)

@@ -42,7 +42,11 @@
  * many). A refill from a node takes up to PGA_SLAB_NODE_BATCH slabs in one
  * lock hold.
  */
-#define PGA_SLAB_CPU_EMPTY   2
+#define PGA_SLAB_CPU_EMPTY 2
+/* States of exited threads kept whole, caches and slabs, for the threads
+ * that start next (at most this many; the background thread and
+ * malloc_trim flush them). */
+#define PGA_SLAB_PARKED_MAX  16
 #define PGA_SLAB_MIN_PARTIAL 5
 #define PGA_SLAB_NODE_BATCH  8
 
@@ -111,6 +115,8 @@ static_assert(sizeof(struct pga_kmem_cpu) == 64, "a class's cache is one cache l
 struct pga_slab_cpu {
 	struct pga_thread *thread;
 	int nid; /* the node whose caches malloc pops: pga_slab_home */
+	/* On the list of parked states (slab.c), under its lock. */
+	struct pga_slab_cpu *parked_next;
 	struct pga_kmem_cpu kc[PGA_SLAB_NR_CACHES] pga_aligned(PGA_CACHELINE);
 };
 

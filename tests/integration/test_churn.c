@@ -119,17 +119,20 @@ static unsigned long pages_in_use(void)
 
 /*
  * The most the slab caches may keep when every object is free, with one
- * thread (main) alive: per class and node, the thread's cpu slab and
- * PGA_SLAB_CPU_EMPTY empty frozen slabs, and PGA_SLAB_MIN_PARTIAL empty
- * slabs on the node list, plus one that a free by a thread without caches
- * can leave there beyond it.
+ * thread (main) alive and up to PGA_SLAB_PARKED_MAX states of exited
+ * threads parked whole for the next threads (slab.c): per class and node,
+ * for each of those states a cpu slab, PGA_SLAB_CPU_EMPTY empty frozen
+ * slabs and the slab that its cache of objects keeps in use, and on the
+ * node list PGA_SLAB_MIN_PARTIAL empty slabs plus one that a free by a
+ * thread without caches can leave there beyond it. Whatever the number of
+ * threads that ran.
  */
 static unsigned long cache_bound_pages(void)
 {
-	unsigned long pages = 0;
+	unsigned long pages = 0, states = 1 + PGA_SLAB_PARKED_MAX;
 
 	for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++)
-		pages += (1UL + PGA_SLAB_CPU_EMPTY + PGA_SLAB_MIN_PARTIAL + 1)
+		pages += (states * (1UL + PGA_SLAB_CPU_EMPTY + 1) + PGA_SLAB_MIN_PARTIAL + 1)
 		         << pga_size_classes[cls].order;
 	return pages * (unsigned long)pga_num_nodes();
 }
@@ -197,10 +200,9 @@ static void case_churn(void)
 	 * only by what does not grow with the number of threads: free pages
 	 * left dirty in the zones by the window's peak live set (CONCURRENT
 	 * threads holding at most 2/3 of OBJECTS objects each, 8.6 KiB on
-	 * average: about 27 MiB), the slab caches (cache_bound_pages(), at
-	 * most 22 MiB, and inside those same pages), thread states (at most
-	 * CONCURRENT + 1) and glibc's cache of thread stacks (40 MiB of
-	 * address space, of which only the few KiB each thread touched are
+	 * average: about 27 MiB), the slab caches (cache_bound_pages(), inside
+	 * those same pages), thread states (at most CONCURRENT + 1) and glibc's cache of thread
+	 * stacks (40 MiB of address space, of which only the few KiB each thread touched are
 	 * resident). Their sum stays under 64 MiB; a leak that grows with the
 	 * thread count is what the page count above catches exactly. Under
 	 * ASan and TSan the sanitizer keeps records of every thread ever
