@@ -170,8 +170,8 @@ void pga_clients_thread_exit(struct pga_thread *t, bool self)
 
 	for (int i = 0; i < n; i++) {
 		const struct pga_page_client *c = pga_client(i);
-		void *priv = t->priv[i];
-		t->priv[i] = NULL;
+		void *priv = __atomic_load_n(&t->priv[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&t->priv[i], NULL, __ATOMIC_RELAXED);
 		if (priv && c->thread_exit)
 			c->thread_exit(t, priv, self);
 	}

@@ -149,10 +149,11 @@ static inline struct pga_thread *pga_thread_get(void)
 	return likely(t != &pga_thread_boot) ? t : pga_thread_attach();
 }
 
-/* Attach a client's state for the calling thread (t its own, real). */
+/* Attach a client's state for the calling thread (t its own, real).
+ * Relaxed atomic: statistics read the slots of running threads. */
 static inline void pga_thread_set_private(struct pga_thread *t, int slot, void *priv)
 {
-	t->priv[slot] = priv;
+	__atomic_store_n(&t->priv[slot], priv, __ATOMIC_RELAXED);
 }
 
 /* Every client gives back its state for t (client.h: thread_exit), self

@@ -981,17 +981,19 @@ static int client_slot = -1;
  */
 static struct pga_lock parked_lock;
 static struct pga_slab_cpu *parked;
-static unsigned nr_parked;
+static _Atomic unsigned nr_parked; /* written under parked_lock, peeked without */
 
 static bool park_state(struct pga_slab_cpu *s)
 {
 	bool ok = false;
 
 	pga_lock(&parked_lock);
-	if (nr_parked < PGA_SLAB_PARKED_MAX) {
+	unsigned n = atomic_load_explicit(&nr_parked, memory_order_relaxed);
+
+	if (n < PGA_SLAB_PARKED_MAX) {
 		s->parked_next = parked;
 		parked = s;
-		nr_parked++;
+		atomic_store_explicit(&nr_parked, n + 1, memory_order_relaxed);
 		ok = true;
 	}
 	pga_unlock(&parked_lock);
@@ -1002,13 +1004,15 @@ static struct pga_slab_cpu *unpark_state(void)
 {
 	struct pga_slab_cpu *s = NULL;
 
-	if (!__atomic_load_n(&nr_parked, __ATOMIC_RELAXED)) /* a peek: often none */
+	if (!atomic_load_explicit(&nr_parked, memory_order_relaxed)) /* a peek: often none */
 		return NULL;
 	pga_lock(&parked_lock);
 	if (parked) {
 		s = parked;
 		parked = s->parked_next;
-		nr_parked--;
+		atomic_store_explicit(&nr_parked,
+		                      atomic_load_explicit(&nr_parked, memory_order_relaxed) - 1,
+		                      memory_order_relaxed);
 	}
 	pga_unlock(&parked_lock);
 	return s;
@@ -1228,7 +1232,8 @@ __attribute__((no_sanitize("thread"))) static void info_state(struct pga_slab_cp
 
 static void info_thread_fn(struct pga_thread *t, void *arg)
 {
-	struct pga_slab_cpu *s = client_slot >= 0 ? t->priv[client_slot] : NULL;
+	struct pga_slab_cpu *s =
+	    client_slot >= 0 ? __atomic_load_n(&t->priv[client_slot], __ATOMIC_RELAXED) : NULL;
 
 	if (s)
 		info_state(s, arg);
