@@ -750,42 +750,13 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	slab_free(t, slab, obj);
 }
 
-/* Empty c for pga_slab_flush: an object of a slab frozen to t only goes
- * back onto the slab's freelist, since every such slab is unfrozen next,
- * which puts it where its count says; only other slabs' objects take the
- * full free. Objects come in runs of one slab (a refill takes a slab's
- * objects together), so the last slab's range is checked first. */
-static void cache_flush(struct pga_slab_cpu *t, struct pga_kmem_cpu *c)
-{
-	struct pga_page *slab = NULL;
-	uintptr_t lo = 0, hi = 0;
-
-	while (c->freelist) {
-		void *obj = c->freelist;
-		c->freelist = freelist_next(obj);
-		if ((uintptr_t)obj - lo >= hi - lo) {
-			slab = object_slab(obj);
-			if (atomic_load_explicit(&slab->owner, memory_order_relaxed) != t) {
-				slab_free(t, slab, obj);
-				lo = hi = 0;
-				continue;
-			}
-			lo = (uintptr_t)slab_address(slab);
-			hi = lo + (PGA_PAGE_SIZE << pga_size_classes[slab->slab_class].order);
-		}
-		freelist_push(&slab->freelist, obj);
-		slab->inuse--;
-	}
-	c->count = 0;
-}
-
 void pga_slab_flush(struct pga_slab_cpu *t)
 {
 	for (unsigned i = 1; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
 		struct pga_kmem_cpu *c = &t->kc[i];
 		/* The cached objects first, while the slabs they go back to are
-		 * still frozen to t: plain frees. */
-		cache_flush(t, c);
+		 * still frozen to t: plain frees, a run of one slab at a time. */
+		cache_release(t, c, c->count);
 		if (c->slab) {
 			struct pga_page *slab = c->slab;
 			cpu_slab_set(c, NULL);
@@ -801,8 +772,6 @@ void pga_slab_flush(struct pga_slab_cpu *t)
 			pga_list_del(&slab->lru);
 			deactivate_slab(slab);
 		}
-		/* cache_flush emptied slabs behind the count's back. */
-		c->nr_empty = 0;
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
 	}
 }
@@ -1094,30 +1063,12 @@ static const struct pga_page_client slab_client = {
     .policy_changed = slab_policy_changed,
 };
 
-struct pga_slab_cpu *pga_slab_attach(void)
+/* A fresh state from the pool. Field by field, not memset: a remote free
+ * may still bump the remote_hint of the thread that had this state
+ * before. Cache 0, for pages that are no slab, never has room; only the
+ * caches of the nodes that exist are touched. */
+static void init_state(struct pga_slab_cpu *s)
 {
-	struct pga_thread *t = pga_thread_get();
-	struct pga_slab_cpu *s;
-
-	if (pga_slab_current == &pga_slab_dead || !pga_thread_is_real(t) || client_slot < 0)
-		return &pga_slab_dead;
-	s = unpark_state();
-	if (s) {
-		/* An exited thread's state, taken over whole. */
-		s->thread = t;
-		s->nid = -1;
-		pga_thread_set_private(t, client_slot, s);
-		pga_slab_current = s;
-		home_follow_policy(s);
-		return s;
-	}
-	s = pga_pool_get(&slab_states);
-	if (!s)
-		return &pga_slab_dead;
-	/* Field by field, not memset: a remote free may still bump the
-	 * remote_hint of the thread that had this state before. Cache 0, for
-	 * pages that are no slab, never has room; only the caches of the
-	 * nodes that exist are touched. */
 	for (unsigned i = 0; i < PGA_SLAB_CACHE(pga_mem.nr_nodes, 0); i++) {
 		struct pga_kmem_cpu *c = &s->kc[i];
 		c->freelist = NULL;
@@ -1128,6 +1079,23 @@ struct pga_slab_cpu *pga_slab_attach(void)
 		pga_list_init(&c->full);
 		c->nr_empty = 0;
 		atomic_store_explicit(&c->remote_hint, 0, memory_order_relaxed);
+	}
+}
+
+struct pga_slab_cpu *pga_slab_attach(void)
+{
+	struct pga_thread *t = pga_thread_get();
+	struct pga_slab_cpu *s;
+
+	if (pga_slab_current == &pga_slab_dead || !pga_thread_is_real(t) || client_slot < 0)
+		return &pga_slab_dead;
+	/* An exited thread's state is taken over whole, caches and slabs. */
+	s = unpark_state();
+	if (!s) {
+		s = pga_pool_get(&slab_states);
+		if (!s)
+			return &pga_slab_dead;
+		init_state(s);
 	}
 	s->thread = t;
 	s->nid = -1;
