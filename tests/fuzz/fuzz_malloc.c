@@ -290,7 +290,12 @@ __attribute__((format(printf, 2, 3), noreturn)) static void fail(const struct th
 /* ------------------------------------------------------------------ */
 /* Fill patterns: byte i of a block with key k is byte i % 8 of the word
  * k + (i / 8) * golden, so any part of a block can be written or checked
- * alone. */
+ * alone.
+ *
+ * The loops over the bytes are left out of the coverage instrumentation
+ * (not_traced): their comparisons are no branch of pgalloc's, and traced
+ * they cost more than the allocator's own work. */
+#define not_traced __attribute__((no_sanitize("coverage")))
 
 static inline uint64_t pat_word(uint64_t key, size_t word)
 {
@@ -302,7 +307,7 @@ static inline unsigned char pat_byte(uint64_t key, size_t i)
 	return (unsigned char)(pat_word(key, i / 8) >> (8 * (i & 7)));
 }
 
-static void pat_fill(unsigned char *p, size_t from, size_t to, uint64_t key)
+not_traced static void pat_fill(unsigned char *p, size_t from, size_t to, uint64_t key)
 {
 	size_t i = from;
 
@@ -317,7 +322,7 @@ static void pat_fill(unsigned char *p, size_t from, size_t to, uint64_t key)
 }
 
 /* The first offset in [from, to) that does not hold the pattern, or to. */
-static size_t pat_check(const unsigned char *p, size_t from, size_t to, uint64_t key)
+not_traced static size_t pat_check(const unsigned char *p, size_t from, size_t to, uint64_t key)
 {
 	size_t i = from;
 
@@ -381,7 +386,8 @@ static void check_block(const struct thread_ctx *t, const void *p, size_t span, 
 }
 
 /* Is [0, n) zero (all of it up to FULL_MAX, else the windows)? */
-static void check_zero(const struct thread_ctx *t, const void *p, size_t n, const char *what)
+not_traced static void check_zero(const struct thread_ctx *t, const void *p, size_t n,
+                                  const char *what)
 {
 	size_t r[2][2];
 	unsigned nr = fill_ranges(n, r);
