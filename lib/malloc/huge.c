@@ -53,6 +53,7 @@
 #include "thread.h"
 
 #define CACHE_SLOTS     16
+#define FREED_SLOTS     64
 #define CACHE_MIN_BYTES ((size_t)64 << 20)
 
 struct cached_block {
@@ -106,7 +107,30 @@ static struct {
 	unsigned nr_cached;
 	size_t cached_bytes;
 	struct cached_block cache[CACHE_SLOTS];
+	/* The start addresses of the last FREED_SLOTS blocks freed (a ring,
+	 * next the slot to write), so that a second free of one is named a
+	 * double free, not only an invalid pointer, even once its address
+	 * was unmapped and mapped again by someone else. An allocation that
+	 * reuses an address takes it out. */
+	uintptr_t freed[FREED_SLOTS];
+	unsigned freed_next;
 } huge = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Forget addr as a freed block: it is allocated again. Caller holds the
+ * lock. */
+static void freed_forget(uintptr_t addr)
+{
+	for (unsigned i = 0; i < FREED_SLOTS; i++)
+		if (huge.freed[i] == addr)
+			huge.freed[i] = 0;
+}
+
+/* Caller holds the lock. */
+static void freed_record(uintptr_t addr)
+{
+	huge.freed[huge.freed_next] = addr;
+	huge.freed_next = (huge.freed_next + 1) % FREED_SLOTS;
+}
 
 /* At most half the huge memory in use, or CACHE_MIN_BYTES. */
 static size_t cache_limit(void)
@@ -362,6 +386,8 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 
 	pthread_mutex_lock(&huge.lock);
 	ok = table_insert((uintptr_t)p, len | shift);
+	if (ok)
+		freed_forget((uintptr_t)p);
 	pthread_mutex_unlock(&huge.lock);
 	if (likely(ok))
 		return p;
@@ -393,6 +419,7 @@ bool pga_huge_free(void *p)
 		len = entry_size(e);
 		bool plain = entry_align(e) <= PGA_PAGE_SIZE;
 		table_remove(e);
+		freed_record((uintptr_t)p);
 		uint64_t now = pga_os_now_ms();
 		cache_expire(now, &out);
 		if (plain && pga_opts.decay_ms > 0 && len <= cache_limit()) {
@@ -450,6 +477,39 @@ size_t pga_huge_usable_size(const void *p)
 	return len;
 }
 
+enum pga_huge_kind pga_huge_lookup(const void *p, size_t *usable)
+{
+	uintptr_t a = (uintptr_t)p;
+	enum pga_huge_kind kind = PGA_HUGE_NONE;
+
+	*usable = 0;
+	pthread_mutex_lock(&huge.lock);
+	struct huge_entry *e = (a & (PGA_PAGE_SIZE - 1)) ? NULL : table_find(a);
+	if (e) {
+		kind = PGA_HUGE_LIVE;
+		*usable = entry_size(e);
+		goto out;
+	}
+	/* Not a start: inside a live block? O(table): only for pointers that
+	 * are about to be reported. */
+	for (size_t i = 0; huge.slots && i <= huge.mask; i++) {
+		const struct huge_entry *s = &huge.slots[i];
+		if (s->addr && a - s->addr < entry_size(s)) {
+			kind = PGA_HUGE_INTERIOR;
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < huge.nr_cached; i++)
+		if (a == huge.cache[i].addr)
+			kind = PGA_HUGE_FREED;
+	for (unsigned i = 0; a && i < FREED_SLOTS; i++)
+		if (a == huge.freed[i])
+			kind = PGA_HUGE_FREED;
+out:
+	pthread_mutex_unlock(&huge.lock);
+	return kind;
+}
+
 /*
  * Resizing runs mremap outside the lock. The entry leaves the table first
  * and its slot stays reserved (huge.reserved), so the re-insertion, at the
@@ -499,6 +559,10 @@ void *pga_huge_realloc(void *p, size_t size)
 	/* Cannot fail: the reservation kept room for it. */
 	ok = q ? table_insert((uintptr_t)q, len | (size_shift & SHIFT_MASK))
 	       : table_insert((uintptr_t)p, size_shift);
+	if (q && q != p) {
+		freed_forget((uintptr_t)q);
+		freed_record((uintptr_t)p);
+	}
 	pthread_mutex_unlock(&huge.lock);
 	PGA_CHECK(ok);
 	if (!q)

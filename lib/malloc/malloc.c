@@ -9,8 +9,12 @@
  *   larger, or aligned beyond 4 MiB    a huge mapping (huge.c)
  *
  * Every pointer is 16-byte aligned. The kind of a pointer is found from
- * its page descriptor (PG_slab, PG_exact) or the huge table, in O(1); any
- * other pointer is not pgalloc's and goes to the pga_foreign_* hooks.
+ * its page descriptor (PG_slab, PG_exact) or the huge table, in O(1). A
+ * pointer that is none of these is a misuse, reported with the function's
+ * name and what was wrong (pgalloc: free(): double free: ADDR, or invalid
+ * pointer, or use after free), then abort; unless it is the C library's
+ * (pga_foreign_owns, which only the preload shim can say yes to), then it
+ * goes back there through the pga_foreign_* hooks.
  */
 #include "malloc_layer.h"
 
@@ -82,7 +86,14 @@ pga_noreturn pga_cold static void bad_pointer(const char *what, const void *p)
 	pga_report_abort(what, p, NULL, 0);
 }
 
-/* Defaults for a plain library: nothing else could have allocated p. */
+/* Defaults for a plain library: nothing else could have allocated p, so
+ * the others are never called. */
+__attribute__((weak)) bool pga_foreign_owns(const void *p)
+{
+	(void)p;
+	return false;
+}
+
 __attribute__((weak)) void pga_foreign_free(void *p)
 {
 	bad_pointer("free(): invalid pointer", p);
@@ -109,13 +120,9 @@ static void *large_alloc(size_t size, unsigned min_order, int nid)
 static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
 {
 	struct pga_kmem_cpu *c = &pga_slab_home[cls];
-	void *obj = c->freelist;
 
-	if (likely(obj)) {
-		c->freelist = *(void **)obj;
-		c->count--;
-		return obj;
-	}
+	if (c->freelist)
+		return pga_slab_cache_pop(c, cls);
 	return pga_slab_alloc_slow(t, cls);
 }
 
@@ -175,9 +182,44 @@ struct ptr_info {
 	size_t usable;
 };
 
-/* Classify p; a pointer into pgalloc's zones that is not the start of a
- * live block is reported and aborts (what: the calling function). */
-static struct ptr_info classify(void *p, const char *what)
+/*
+ * The API function a pointer was passed to, for the report of a misuse:
+ * its name, and how it names a pointer to freed memory (a second free is a
+ * double free; any other use, a use after free).
+ */
+struct api_fn {
+	const char *invalid; /* "free(): invalid pointer" */
+	const char *freed;   /* "free(): double free" */
+};
+
+static const struct api_fn fn_free = {"free(): invalid pointer", "free(): double free"};
+static const struct api_fn fn_realloc = {"realloc(): invalid pointer", "realloc(): use after free"};
+static const struct api_fn fn_usable = {"malloc_usable_size(): invalid pointer",
+                                        "malloc_usable_size(): use after free"};
+
+/*
+ * Is the page at pfn of zone free: the head of a free buddy block or of a
+ * block on a pcp list, or inside one? A block of order o starts at a
+ * multiple of 2^o pages, so the candidates are the pfn rounded down to each
+ * order. Read without the zone lock: a report of a misuse, whose verdict
+ * only chooses between two messages.
+ */
+static bool page_is_free(const struct pga_zone *zone, unsigned long pfn)
+{
+	for (unsigned o = 0; o < PGA_MAX_ORDER; o++) {
+		unsigned long head = pfn & ~((1UL << o) - 1);
+		if (head < zone->zone_start_pfn)
+			break;
+		const struct pga_page *h = pga_pfn_to_page(zone, head);
+		if ((pga_page_flags(h) & (PGA_PG_BUDDY | PGA_PG_PCP)) && h->order >= o)
+			return true;
+	}
+	return false;
+}
+
+/* Classify p; a pointer that is not the start of a live block and not the
+ * C library's is reported and aborts (fn: the calling function). */
+static struct ptr_info classify(void *p, const struct api_fn *fn)
 {
 	struct ptr_info pi = {.kind = PTR_FOREIGN};
 	unsigned long pfn;
@@ -191,17 +233,34 @@ static struct ptr_info classify(void *p, const char *what)
 		if (is_bootstrap(p)) {
 			pi.kind = PTR_BOOTSTRAP;
 			pi.usable = bootstrap_size(p);
-		} else if ((pi.usable = pga_huge_usable_size(p)) != 0) {
-			pi.kind = PTR_HUGE;
+			return pi;
 		}
+		switch (pga_huge_lookup(p, &pi.usable)) {
+		case PGA_HUGE_LIVE:
+			pi.kind = PTR_HUGE;
+			return pi;
+		case PGA_HUGE_FREED:
+			bad_pointer(fn->freed, p);
+		case PGA_HUGE_INTERIOR:
+			bad_pointer(fn->invalid, p);
+		case PGA_HUGE_NONE:
+			break;
+		}
+		if (!pga_foreign_owns(p))
+			bad_pointer(fn->invalid, p);
 		return pi;
 	}
-	uint32_t off = 0;
+	uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
 	struct pga_page *page = pga_slab_head(pga_pfn_to_page(pi.zone, pfn), &off);
 	pi.page = page;
 	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
+		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
+		if (!pga_slab_obj_start(sc, off))
+			bad_pointer(fn->invalid, p);
+		if (pga_freeptr_is_free(p))
+			bad_pointer(fn->freed, p);
 		pi.kind = PTR_SLAB;
-		pi.usable = pga_size_classes[page->slab_class].size;
+		pi.usable = sc->size;
 		return pi;
 	}
 	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
@@ -210,9 +269,9 @@ static struct ptr_info classify(void *p, const char *what)
 		pi.usable = (size_t)page->private_ << PGA_PAGE_SHIFT;
 		return pi;
 	}
-	if (pga_page_flags(page) & (PGA_PG_BUDDY | PGA_PG_PCP))
-		bad_pointer("double free or use of a freed pointer", p);
-	bad_pointer(what, p);
+	if (page_is_free(pi.zone, pfn))
+		bad_pointer(fn->freed, p);
+	bad_pointer(fn->invalid, p);
 }
 
 static void free_slab_object(struct pga_zone *zone, struct pga_page *slab, void *p)
@@ -237,7 +296,7 @@ void pga_free_slow(void *p)
 		}
 	}
 
-	struct ptr_info pi = classify(p, "free(): invalid pointer");
+	struct ptr_info pi = classify(p, &fn_free);
 
 	switch (pi.kind) {
 	case PTR_NULL:
@@ -250,7 +309,9 @@ void pga_free_slow(void *p)
 		pga_free_pages_exact(p, pi.usable);
 		return;
 	case PTR_HUGE:
-		pga_huge_free(p);
+		/* Freed meanwhile by another thread: a race of two frees. */
+		if (!pga_huge_free(p))
+			bad_pointer(fn_free.freed, p);
 		return;
 	case PTR_FOREIGN:
 		pga_foreign_free(p);
@@ -278,7 +339,7 @@ pga_export void pga_free_aligned_sized(void *p, size_t alignment, size_t size)
 
 pga_export size_t pga_malloc_usable_size(void *p)
 {
-	struct ptr_info pi = classify(p, "malloc_usable_size(): invalid pointer");
+	struct ptr_info pi = classify(p, &fn_usable);
 
 	if (pi.kind == PTR_FOREIGN)
 		return pga_foreign_usable_size(p);
@@ -340,7 +401,7 @@ static void *realloc_move(void *p, size_t old_usable, size_t size)
 
 pga_export void *pga_realloc(void *p, size_t size)
 {
-	struct ptr_info pi = classify(p, "realloc(): invalid pointer");
+	struct ptr_info pi = classify(p, &fn_realloc);
 
 	switch (pi.kind) {
 	case PTR_NULL:

@@ -23,6 +23,7 @@
 #include "bug.h"
 #include "fmt.h"
 #include "client.h"
+#include "freeptr.h"
 #include "mempolicy.h"
 #include "os.h"
 #include "page_alloc.h"
@@ -87,14 +88,16 @@ static void cpu_slab_set(struct pga_kmem_cpu *c, struct pga_page *slab)
 	c->slab = slab;
 }
 
+/* Freelist links are hardened (freeptr.h): every read and write of one
+ * goes through these two. */
 static inline void *freelist_next(const void *obj)
 {
-	return *(void *const *)obj;
+	return pga_freeptr_get(obj);
 }
 
 static inline void freelist_push(void **head, void *obj)
 {
-	*(void **)obj = *head;
+	pga_freeptr_set(obj, *head);
 	*head = obj;
 }
 
@@ -102,6 +105,65 @@ pga_noreturn pga_cold static void bad_object_free(const char *what, const void *
                                                   const struct pga_page *slab)
 {
 	pga_report_abort(what, obj, "size class", pga_size_classes[slab->slab_class].size);
+}
+
+/* A link that does not lead to a free object of its list: written over
+ * after a free, or forged. bad is where it leads. */
+pga_noreturn pga_cold static void corrupted_freelist(const void *bad, unsigned cls)
+{
+	pga_report_abort("malloc(): corrupted freelist", bad, "size class",
+	                 pga_size_classes[cls].size);
+}
+
+/* Does addr lie in the 2^order pages of a slab starting at lo? */
+static inline bool in_slab(const void *addr, uintptr_t lo, unsigned order)
+{
+	return (uintptr_t)addr - lo < (PGA_PAGE_SIZE << order);
+}
+
+/*
+ * Is obj, read from a link, a free object of class cls: in a zone, on a
+ * page of a live slab of the class, at the start of an object, with the
+ * free key? Nothing at obj is read before its page says it is a slab
+ * object: a corrupted link may point anywhere.
+ */
+static bool valid_free_object(const void *obj, unsigned cls)
+{
+	unsigned long pfn;
+	struct pga_zone *zone = pga_addr_to_zone(obj, &pfn);
+
+	if (!zone)
+		return false;
+	uint32_t off = (uint32_t)((uintptr_t)obj & (PGA_PAGE_SIZE - 1));
+	const struct pga_page *head = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
+	return pga_page_flags(head) == (PGA_PG_ALLOC | PGA_PG_SLAB) && head->slab_class == cls &&
+	       pga_slab_obj_start(&pga_size_classes[cls], off) && pga_freeptr_is_free(obj);
+}
+
+void *pga_slab_cache_pop(struct pga_kmem_cpu *c, unsigned cls)
+{
+	void *obj = c->freelist;
+
+	if (unlikely(!valid_free_object(obj, cls)))
+		corrupted_freelist(obj, cls);
+	c->freelist = freelist_next(obj);
+	pga_freeptr_mark_live(obj);
+	c->count--;
+	return obj;
+}
+
+/* Pop obj, the head of slab's own freelist, checking that it is a free
+ * object of the slab; returns the next one. */
+static void *slab_pop_checked(struct pga_page *slab, void *obj)
+{
+	unsigned cls = slab->slab_class;
+
+	if (unlikely(!valid_free_object(obj, cls) ||
+	             !in_slab(obj, (uintptr_t)slab_address(slab), pga_size_classes[cls].order)))
+		corrupted_freelist(obj, cls);
+	void *next = freelist_next(obj);
+	pga_freeptr_mark_live(obj);
+	return next;
 }
 
 /* The thread slab is frozen to (or NULL), recorded on every page of it:
@@ -142,9 +204,10 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 		slab[i].slab_cache = cache;
 	}
 	char *obj = addr;
-	for (unsigned i = 0; i + 1 < sc->objects; i++, obj += sc->size)
-		*(void **)obj = obj + sc->size;
-	*(void **)obj = NULL;
+	for (unsigned i = 0; i < sc->objects; i++, obj += sc->size) {
+		pga_freeptr_set(obj, i + 1 < sc->objects ? obj + sc->size : NULL);
+		pga_freeptr_mark_free(obj);
+	}
 
 	pga_page_set_flags(slab, PGA_PG_ALLOC | PGA_PG_SLAB);
 	slab->private_ = 0; /* the free fast path adds it to the offset */
@@ -208,9 +271,13 @@ static void *take_remote(struct pga_page *slab)
  * them as free again. */
 static void return_objects(struct pga_page *slab, void *list)
 {
+	uintptr_t lo = (uintptr_t)slab_address(slab);
+	unsigned order = pga_size_classes[slab->slab_class].order;
 	unsigned back = 0;
 
 	while (list) {
+		if (unlikely(!in_slab(list, lo, order) || !pga_freeptr_is_free(list)))
+			corrupted_freelist(list, slab->slab_class);
 		void *next = freelist_next(list);
 		freelist_push(&slab->freelist, list);
 		list = next;
@@ -271,7 +338,7 @@ static void discard_frozen_empty(struct pga_page *slab)
 	PGA_BUG_ON(slab->inuse != 0);
 	if (remote_top(w) || !atomic_compare_exchange_strong_explicit(
 	                         &slab->remote, &w, 0, memory_order_acquire, memory_order_relaxed))
-		bad_object_free("double free", remote_top(w), slab);
+		bad_object_free("free(): double free", remote_top(w), slab);
 	set_owner(slab, NULL);
 	discard_slab(slab);
 }
@@ -358,13 +425,14 @@ static unsigned set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 	/* Append the slab's own freelist to the remote objects (which inuse
 	 * still counts). */
 	if (remote) {
+		uintptr_t lo = (uintptr_t)slab_address(slab);
+		unsigned order = pga_size_classes[slab->slab_class].order;
 		void *tail = remote;
 		n++;
-		while (freelist_next(tail)) {
-			tail = freelist_next(tail);
-			n++;
-		}
-		*(void **)tail = list;
+		for (void *next; (next = freelist_next(tail)); tail = next, n++)
+			if (unlikely(!in_slab(next, lo, order) || !pga_freeptr_is_free(next)))
+				corrupted_freelist(next, slab->slab_class);
+		pga_freeptr_set(tail, list);
 		list = remote;
 	}
 	PGA_BUG_ON(c->freelist || c->count);
@@ -404,7 +472,7 @@ static void *alloc_locked(unsigned cls, int nid)
 	}
 	struct pga_page *slab = container_of(n->partial.next, struct pga_page, lru);
 	obj = slab->freelist;
-	slab->freelist = freelist_next(obj);
+	slab->freelist = slab_pop_checked(slab, obj);
 	slab->inuse++;
 	if (!slab->freelist) {
 		pga_list_del(&slab->lru);
@@ -463,9 +531,7 @@ static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls
 		}
 		set_cpu_slab(c, slab);
 	}
-	void *obj = c->freelist;
-	c->freelist = freelist_next(obj);
-	c->count--;
+	void *obj = pga_slab_cache_pop(c, cls);
 	/* kmem_cache_alloc's arguments: call site (none here), object,
 	 * bytes requested (the class's), bytes allocated, gfp, node. */
 	PGA_TRACE(kmem_cache_alloc, 0, obj, pga_size_classes[cls].size, pga_size_classes[cls].size,
@@ -479,12 +545,8 @@ void *pga_slab_alloc_node(struct pga_slab_cpu *t, unsigned cls, int nid)
 		return alloc_locked(cls, nid);
 
 	struct pga_kmem_cpu *c = &t->kc[PGA_SLAB_CACHE(nid, cls)];
-	void *obj = c->freelist;
-	if (likely(obj)) {
-		c->freelist = freelist_next(obj);
-		c->count--;
-		return obj;
-	}
+	if (c->freelist)
+		return pga_slab_cache_pop(c, cls);
 	return refill(t, c, cls, nid, false);
 }
 
@@ -541,7 +603,7 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 	uint32_t off = (uint32_t)((uintptr_t)obj - (uintptr_t)pga_slab_address(zone, slab));
 
 	if (!pga_slab_obj_start(sc, off))
-		bad_object_free("free of a pointer inside an object", obj, slab);
+		bad_object_free("free(): invalid pointer", obj, slab);
 }
 
 /*
@@ -562,9 +624,9 @@ static void own_free_run(struct pga_slab_cpu *t, struct pga_page *slab, void *fi
 
 	/* The cheap checks: the object freed last, here or remotely. */
 	if (first == slab->freelist || first == remote_top(remote))
-		bad_object_free("double free", first, slab);
+		bad_object_free("free(): double free", first, slab);
 	bool was_full = slab != c->slab && !slab->freelist;
-	*(void **)last = slab->freelist;
+	pga_freeptr_set(last, slab->freelist);
 	slab->freelist = first;
 	slab->inuse = (uint16_t)(slab->inuse - n);
 	/* The cpu slab is on no list: the cache's next refill takes what came
@@ -585,6 +647,7 @@ static void own_free_run(struct pga_slab_cpu *t, struct pga_page *slab, void *fi
 
 static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 {
+	pga_freeptr_mark_free(obj);
 	/* Frozen to us: plain. */
 	if (pga_slab_cpu_is_real(t) &&
 	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
@@ -600,13 +663,13 @@ static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 		uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_acquire);
 		while (w & PGA_SLAB_FROZEN) {
 			if (remote_top(w) == obj)
-				bad_object_free("double free", obj, slab);
+				bad_object_free("free(): double free", obj, slab);
 			/* Who to tell, read while obj is still live: once it is on
 			 * the remote stack the owner may free the slab. */
 			struct pga_slab_cpu *owner =
 			    atomic_load_explicit(&slab->owner, memory_order_relaxed);
 			unsigned cache = slab->slab_cache;
-			*(void **)obj = remote_top(w);
+			pga_freeptr_set(obj, remote_top(w));
 			if (atomic_compare_exchange_weak_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
 			        memory_order_acq_rel, memory_order_acquire)) {
@@ -625,7 +688,7 @@ static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 		/* Full and frozen to no one: freeze it to us in the same CAS
 		 * that frees the object onto its remote stack, no lock. */
 		if (w == PGA_SLAB_FULL && pga_slab_cpu_is_real(t)) {
-			*(void **)obj = NULL;
+			pga_freeptr_set(obj, NULL);
 			if (!atomic_compare_exchange_strong_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
 			        memory_order_acq_rel, memory_order_relaxed))
@@ -649,7 +712,7 @@ static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 		}
 		if (obj == slab->freelist || slab->inuse == 0) {
 			pga_unlock(&n->lock);
-			bad_object_free("double free", obj, slab);
+			bad_object_free("free(): double free", obj, slab);
 		}
 		bool was_full = slab->freelist == NULL;
 		freelist_push(&slab->freelist, obj);
@@ -704,9 +767,14 @@ static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsign
 	c->count -= n;
 	while (n--) {
 		void *obj = c->freelist;
+		/* The cache's links are checked here as on a pop: this walk
+		 * follows them into the slabs' descriptors. */
+		const struct pga_page *page = pga_addr_to_page(obj);
+		if (unlikely(!page || !page->slab_cache || !pga_freeptr_is_free(obj)))
+			corrupted_freelist(obj, page ? page->slab_class : 0);
 		c->freelist = freelist_next(obj);
 		if (run && (uintptr_t)obj - lo < hi - lo) {
-			*(void **)last = obj;
+			pga_freeptr_set(last, obj);
 			last = obj;
 			run++;
 			continue;
@@ -735,8 +803,8 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 
 	PGA_TRACE(kmem_cache_free, 0, obj, pga_size_classes[slab->slab_class].size);
 	check_object(zone, slab, obj);
-	if (obj == c->freelist)
-		bad_object_free("double free", obj, slab);
+	if (pga_freeptr_is_free(obj))
+		bad_object_free("free(): double free", obj, slab);
 	/* Cached unless t caches nothing or the slab is another thread's (see
 	 * pga_free_inline); a full cache gives half of itself back first. */
 	struct pga_slab_cpu *owner = atomic_load_explicit(&slab->owner, memory_order_relaxed);
@@ -744,6 +812,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 		if (c->count >= c->limit)
 			cache_release(t, c, c->count - c->limit / 2);
 		freelist_push(&c->freelist, obj);
+		pga_freeptr_mark_free(obj);
 		c->count++;
 		return;
 	}
@@ -1115,6 +1184,7 @@ void pga_slab_init(void)
 	pga_page_init();
 	pthread_mutex_lock(&init_lock);
 	if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
+		pga_freeptr_init();
 		pga_sizeclass_init();
 		pga_lock_init(&parked_lock);
 		for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {

@@ -162,6 +162,11 @@ static inline bool pga_slab_obj_start(const struct pga_sizeclass *sc, uint32_t o
 	return idx * sc->size == off && idx < sc->objects;
 }
 
+/* Pop the next object of c, the cache of class cls, outside the fast path,
+ * checking that its link led to a free object of the class (else
+ * pgalloc: malloc(): corrupted freelist, and abort). c is not empty. */
+void *pga_slab_cache_pop(struct pga_kmem_cpu *c, unsigned cls);
+
 /* Refill s's cache of class cls and return one object; NULL with errno
  * ENOMEM when no memory is left. */
 void *pga_slab_alloc_slow(struct pga_slab_cpu *s, unsigned cls);
