@@ -646,3 +646,8 @@ done:
 	close(fd);
 	return found;
 }
+
+bool pga_os_guard(void *addr, size_t len)
+{
+	return mprotect(addr, len, PROT_NONE) == 0;
+}

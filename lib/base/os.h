@@ -221,4 +221,7 @@ void pga_os_random(void *buf, size_t len);
  * truncated to len. Reads the file with no allocation; O(mappings). */
 bool pga_os_find_mapping(const void *addr, char *name, size_t len);
 
+/* Make [addr, addr + len) inaccessible (mprotect PROT_NONE): a guard. */
+bool pga_os_guard(void *addr, size_t len);
+
 #endif /* PGA_OS_H */

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "harden.h"
 #include "mmzone.h"
 #include "options.h"
 #include "os.h"
@@ -332,6 +333,34 @@ static struct cached_block cache_find(size_t len, int node)
 	return (struct cached_block){0, 0, 0, -1};
 }
 
+/*
+ * huge_guard_pages: the block at p (len bytes, aligned to align) has an
+ * inaccessible page on either side: it is mapped align + len + one page,
+ * the block at align from the start, the page before it and the page after
+ * it PROT_NONE. Such blocks are never cached (their mapping is not the
+ * block's) nor resized in place (the malloc layer moves them).
+ */
+static void *guarded_map(size_t len, size_t align)
+{
+	if (len > SIZE_MAX - align - PGA_PAGE_SIZE)
+		return NULL;
+	char *base = pga_os_map(align + len + PGA_PAGE_SIZE, align);
+	if (!base)
+		return NULL;
+	char *p = base + align;
+	if (!pga_os_guard(p - PGA_PAGE_SIZE, PGA_PAGE_SIZE) || !pga_os_guard(p + len, PGA_PAGE_SIZE)) {
+		pga_os_unmap(base, align + len + PGA_PAGE_SIZE);
+		return NULL;
+	}
+	pga_os_name_mapping(p, len, "pgalloc huge");
+	return p;
+}
+
+static void guarded_unmap(void *p, size_t len, size_t align)
+{
+	pga_os_unmap((char *)p - align, align + len + PGA_PAGE_SIZE);
+}
+
 void *pga_huge_alloc(size_t size, size_t align, bool zero)
 {
 	size_t len = map_size(size);
@@ -347,7 +376,11 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 	shift = pga_ilog2(align);
 	if (!len)
 		goto nomem;
-	if (align == PGA_PAGE_SIZE) {
+	if (pga_mharden.guard_pages) {
+		p = guarded_map(len, align);
+		if (!p)
+			goto nomem;
+	} else if (align == PGA_PAGE_SIZE) {
 		pthread_mutex_lock(&huge.lock);
 		cache_expire(pga_os_now_ms(), &old);
 		b = cache_find(len, pga_thread_huge_node());
@@ -391,7 +424,10 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 	pthread_mutex_unlock(&huge.lock);
 	if (likely(ok))
 		return p;
-	pga_os_unmap(p, len);
+	if (pga_mharden.guard_pages)
+		guarded_unmap(p, len, align);
+	else
+		pga_os_unmap(p, len);
 nomem:
 	errno = ENOMEM;
 	return NULL;
@@ -401,7 +437,7 @@ bool pga_huge_free(void *p)
 {
 	struct unmap_list out = {.n = 0};
 	struct huge_entry *e;
-	size_t len = 0;
+	size_t len = 0, align = 0;
 	bool cached = false;
 
 	/* Every huge allocation starts on a page: anything else is not one,
@@ -417,7 +453,8 @@ bool pga_huge_free(void *p)
 	e = table_find((uintptr_t)p);
 	if (e) {
 		len = entry_size(e);
-		bool plain = entry_align(e) <= PGA_PAGE_SIZE;
+		align = entry_align(e);
+		bool plain = align <= PGA_PAGE_SIZE && !pga_mharden.guard_pages;
 		table_remove(e);
 		freed_record((uintptr_t)p);
 		uint64_t now = pga_os_now_ms();
@@ -435,8 +472,12 @@ bool pga_huge_free(void *p)
 	pthread_mutex_unlock(&huge.lock);
 	/* Out of the table, but still mapped until here: no other thread can
 	 * be given this address before the unmap. */
-	if (len && !cached)
-		pga_os_unmap(p, len);
+	if (len && !cached) {
+		if (pga_mharden.guard_pages)
+			guarded_unmap(p, len, align < PGA_PAGE_SIZE ? PGA_PAGE_SIZE : align);
+		else
+			pga_os_unmap(p, len);
+	}
 	if (cached)
 		pga_kswapd_kick();
 	unmap_all(&out);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "bug.h"
+#include "harden.h"
 #include "mempolicy.h"
 #include "page_alloc.h"
 #include "reclaim.h"
@@ -126,6 +127,44 @@ static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
 	return pga_slab_alloc_slow(t, cls);
 }
 
+/* The size class a small request of size bytes takes: with red zones, room
+ * for one after it. Returns false when it no longer fits a slab. */
+static bool small_class(size_t size, unsigned *cls)
+{
+	if (unlikely(pga_mharden.red_zone))
+		size += PGA_RED_ZONE_MIN;
+	if (size > PGA_SLAB_MAX)
+		return false;
+	*cls = pga_size_to_class(size);
+	return true;
+}
+
+/* A small object p of class cls for a request of size bytes: its red zone
+ * set up, when there are red zones. */
+static void *small_ready(void *p, unsigned cls, size_t size)
+{
+	if (p && unlikely(pga_mharden.red_zone))
+		pga_red_zone_arm(p, size, pga_size_classes[cls].size);
+	return p;
+}
+
+/* malloc with the opt-in checks on (harden.h): every request comes here. */
+static void *harden_malloc(struct pga_slab_cpu *t, size_t size)
+{
+	unsigned cls;
+	void *p;
+
+	if (small_class(size, &cls))
+		return small_ready(small_alloc(t, cls), cls, size);
+	if (size <= LARGE_MAX) {
+		p = pga_alloc_pages_exact_order(-1, size ? size : 1, 0, LARGE_GFP);
+		if (p)
+			pga_harden_run_alloc(p, size);
+		return p;
+	}
+	return pga_huge_alloc(size, PGA_PAGE_SIZE, pga_mharden.init_on_alloc);
+}
+
 void *pga_malloc_slow(size_t size)
 {
 	struct pga_slab_cpu *t = malloc_prologue();
@@ -134,6 +173,8 @@ void *pga_malloc_slow(size_t size)
 
 	if (unlikely(!t))
 		return bootstrap_alloc(size);
+	if (unlikely(pga_mharden.debug))
+		return harden_malloc(t, size);
 	if (size <= PGA_SLAB_MAX)
 		p = small_alloc(t, pga_size_to_class(size));
 	else if (size <= LARGE_MAX)
@@ -160,10 +201,15 @@ pga_export void *pga_malloc_node(size_t size, int nid)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size <= PGA_SLAB_MAX)
-		return pga_slab_alloc_node(pga_slab_get(), pga_size_to_class(size), nid);
-	if (size <= LARGE_MAX)
-		return large_alloc(size, 0, nid);
+	unsigned cls;
+	if (small_class(size, &cls))
+		return small_ready(pga_slab_alloc_node(pga_slab_get(), cls, nid), cls, size);
+	if (size <= LARGE_MAX) {
+		void *run = large_alloc(size, 0, nid);
+		if (run && unlikely(pga_mharden.debug))
+			pga_harden_run_alloc(run, size);
+		return run;
+	}
 	/* A huge block is the kernel's to place: ask for the node's pages,
 	 * moving those of a block reused from the huge cache. */
 	void *p = pga_huge_alloc(size, PGA_PAGE_SIZE, false);
@@ -260,7 +306,11 @@ static struct ptr_info classify(void *p, const struct api_fn *fn)
 		if (pga_freeptr_is_free(p))
 			bad_pointer(fn->freed, p);
 		pi.kind = PTR_SLAB;
-		pi.usable = sc->size;
+		pi.usable = unlikely(pga_mharden.red_zone)
+		                ? pga_red_zone_size(p, sc->size, fn == &fn_free ? "free"
+		                                                 : fn == &fn_realloc ? "realloc"
+		                                                                     : "malloc_usable_size")
+		                : sc->size;
 		return pi;
 	}
 	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
@@ -286,8 +336,9 @@ void pga_free_slow(void *p)
 	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
 
 	/* The common case first: an object of a slab that is not the
-	 * thread's cpu slab. */
-	if (likely(zone)) {
+	 * thread's cpu slab. (With red zones, classify's checks come first:
+	 * the red zone is found from the start of a live object.) */
+	if (likely(zone && !pga_mharden.red_zone)) {
 		uint32_t off = 0;
 		struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
 		if (likely(pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB))) {
@@ -303,9 +354,13 @@ void pga_free_slow(void *p)
 	case PTR_BOOTSTRAP:
 		return;
 	case PTR_SLAB:
+		if (unlikely(pga_mharden.red_zone))
+			pga_red_zone_check(p, pga_size_classes[pi.page->slab_class].size);
 		free_slab_object(pi.zone, pi.page, p);
 		return;
 	case PTR_EXACT:
+		if (unlikely(pga_mharden.debug))
+			pga_harden_run_free(p, pi.usable);
 		pga_free_pages_exact(p, pi.usable);
 		return;
 	case PTR_HUGE:
@@ -324,16 +379,29 @@ pga_export void pga_free(void *p)
 	pga_free_inline(p);
 }
 
+/* check_sized_free: the size given to a sized free against the block. */
+static void check_sized(void *p, size_t size, bool aligned)
+{
+	struct ptr_info pi = classify(p, &fn_free);
+
+	if (pi.kind == PTR_SLAB || pi.kind == PTR_EXACT || pi.kind == PTR_HUGE)
+		pga_harden_check_size(p, size, pi.kind == PTR_SLAB ? pga_size_classes[pi.page->slab_class].size : pi.usable,
+		                      pi.kind == PTR_SLAB && pga_mharden.red_zone ? pi.usable : 0,
+		                      aligned, pi.kind != PTR_SLAB);
+}
+
 pga_export void pga_free_sized(void *p, size_t size)
 {
-	(void)size;
+	if (unlikely(pga_mharden.sized) && p)
+		check_sized(p, size, false);
 	pga_free_inline(p);
 }
 
 pga_export void pga_free_aligned_sized(void *p, size_t alignment, size_t size)
 {
 	(void)alignment;
-	(void)size;
+	if (unlikely(pga_mharden.sized) && p)
+		check_sized(p, size, true);
 	pga_free_inline(p);
 }
 
@@ -416,6 +484,10 @@ pga_export void *pga_realloc(void *p, size_t size)
 		pga_free_inline(p);
 		return NULL;
 	}
+	/* The checks see every block from its start: never resized in
+	 * place. */
+	if (unlikely(pga_mharden.debug))
+		return realloc_move(p, pi.usable, size);
 	switch (pi.kind) {
 	case PTR_SLAB:
 		/* In place while the request still fits and would not fit a
@@ -470,17 +542,22 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
 		return NULL;
 	}
 	if (alignment <= PGA_PAGE_SIZE && size <= PGA_SLAB_MAX) {
-		size_t want = pga_round_up(size ? size : 1, alignment);
+		size_t room = pga_mharden.red_zone ? PGA_RED_ZONE_MIN : 0;
+		size_t want = pga_round_up((size ? size : 1) + room, alignment);
 		for (unsigned cls = want <= PGA_SLAB_MAX ? pga_size_to_class(want)
 		                                         : PGA_NR_SIZE_CLASSES;
 		     cls < PGA_NR_SIZE_CLASSES; cls++)
 			if (pga_size_classes[cls].size % alignment == 0)
-				return small_alloc(t, cls);
+				return small_ready(small_alloc(t, cls), cls, size);
 	}
 	unsigned order = alignment <= PGA_PAGE_SIZE ? 0 : pga_ilog2(alignment) - PGA_PAGE_SHIFT;
-	if (size <= LARGE_MAX && order < PGA_MAX_ORDER)
-		return pga_alloc_pages_exact_order(-1, size ? size : 1, order, LARGE_GFP);
-	return pga_huge_alloc(size ? size : 1, alignment, false);
+	if (size <= LARGE_MAX && order < PGA_MAX_ORDER) {
+		void *run = pga_alloc_pages_exact_order(-1, size ? size : 1, order, LARGE_GFP);
+		if (run && unlikely(pga_mharden.debug))
+			pga_harden_run_alloc(run, size);
+		return run;
+	}
+	return pga_huge_alloc(size ? size : 1, alignment, pga_mharden.init_on_alloc);
 }
 
 static bool is_power_of_two(size_t x)

@@ -19,19 +19,33 @@
 #include "slab.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "bug.h"
 #include "fmt.h"
 #include "client.h"
 #include "freeptr.h"
 #include "mempolicy.h"
+#include "options.h"
 #include "os.h"
+#include "poison.h"
 #include "page_alloc.h"
 #include "pool.h"
 #include "topology.h"
 #include "trace.h"
 
 #define MIN_PARTIAL PGA_SLAB_MIN_PARTIAL
+
+/*
+ * The opt-in checks of harden=full (docs/hardening.md), fixed at start-up.
+ * Any check on the contents of objects (poison, zeroing, the malloc layer's
+ * red zones) puts the slab layer in debug mode, as SLUB's debug flags do:
+ * no thread caches anything (every cache's limit is 0), and every object is
+ * allocated and freed under its node's list lock, where the checks run.
+ */
+bool pga_slab_debug;
+bool pga_slab_checks = true; /* harden != off: pops off the fast path checked */
+static bool slab_poison, page_poison, init_on_alloc, init_on_free, freelist_random;
 
 /* A thread's partial list of one class, owner only: nr_empty follows
  * every move on and off it. */
@@ -144,7 +158,7 @@ void *pga_slab_cache_pop(struct pga_kmem_cpu *c, unsigned cls)
 {
 	void *obj = c->freelist;
 
-	if (unlikely(!valid_free_object(obj, cls)))
+	if (unlikely(pga_slab_checks && !valid_free_object(obj, cls)))
 		corrupted_freelist(obj, cls);
 	c->freelist = freelist_next(obj);
 	pga_freeptr_mark_live(obj);
@@ -158,8 +172,9 @@ static void *slab_pop_checked(struct pga_page *slab, void *obj)
 {
 	unsigned cls = slab->slab_class;
 
-	if (unlikely(!valid_free_object(obj, cls) ||
-	             !in_slab(obj, (uintptr_t)slab_address(slab), pga_size_classes[cls].order)))
+	if (unlikely(pga_slab_checks &&
+	             (!valid_free_object(obj, cls) ||
+	              !in_slab(obj, (uintptr_t)slab_address(slab), pga_size_classes[cls].order))))
 		corrupted_freelist(obj, cls);
 	void *next = freelist_next(obj);
 	pga_freeptr_mark_live(obj);
@@ -176,6 +191,48 @@ static void set_owner(struct pga_page *slab, struct pga_slab_cpu *t)
 
 	for (unsigned i = 0; i < pages; i++)
 		atomic_store_explicit(&slab[i].owner, t, memory_order_relaxed);
+}
+
+/*
+ * Link the objects of a new slab at addr: in address order, so that a fresh
+ * slab is handed out sequentially; with slab_freelist_random, in an order
+ * drawn for the slab, a random start and a random stride prime to the
+ * number of objects (every object once), so that which object follows
+ * which cannot be predicted from the layout.
+ */
+static unsigned gcd(unsigned a, unsigned b)
+{
+	while (b) {
+		unsigned t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Returns the first object of the list. */
+static void *link_new_slab(char *addr, const struct pga_sizeclass *sc)
+{
+	unsigned n = sc->objects, start = 0, stride = 1;
+
+	if (freelist_random && n > 2) {
+		uint64_t r;
+		pga_os_random(&r, sizeof(r));
+		start = (unsigned)(r % n);
+		stride = 1 + (unsigned)((r >> 32) % (n - 1));
+		while (gcd(stride, n) != 1)
+			stride = stride % (n - 1) + 1; /* reaches 1 at worst */
+	}
+	char *first = addr + (size_t)start * sc->size, *prev = NULL;
+	for (unsigned i = 0, idx = start; i < n; i++, idx = (idx + stride) % n) {
+		char *obj = addr + (size_t)idx * sc->size;
+		if (prev)
+			pga_freeptr_set(prev, obj);
+		pga_freeptr_mark_free(obj);
+		prev = obj;
+	}
+	pga_freeptr_set(prev, NULL);
+	return first;
 }
 
 /* A new slab from the page allocator, unfrozen, every object free, on
@@ -203,18 +260,19 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 		slab[i].slab_class = (uint8_t)cls;
 		slab[i].slab_cache = cache;
 	}
-	char *obj = addr;
-	for (unsigned i = 0; i < sc->objects; i++, obj += sc->size) {
-		pga_freeptr_set(obj, i + 1 < sc->objects ? obj + sc->size : NULL);
-		pga_freeptr_mark_free(obj);
-	}
+	size_t bytes = PGA_PAGE_SIZE << sc->order;
+	if (page_poison && !pga_poison_pages_intact(addr, bytes, PGA_PAGE_SIZE))
+		pga_report_abort("malloc(): write after free", addr, "pages", bytes >> PGA_PAGE_SHIFT);
+	if (slab_poison)
+		pga_poison_fill(addr, bytes, PGA_POISON_FREE);
+	void *first = link_new_slab(addr, sc);
 
 	pga_page_set_flags(slab, PGA_PG_ALLOC | PGA_PG_SLAB);
 	slab->private_ = 0; /* the free fast path adds it to the offset */
 	slab->slab_class = (uint8_t)cls;
 	slab->slab_cache = cache;
 	slab->slab_node = (uint8_t)zone->node;
-	slab->freelist = addr;
+	slab->freelist = first;
 	slab->inuse = 0;
 	slab->objects = sc->objects;
 	atomic_store_explicit(&slab->remote, 0, memory_order_relaxed);
@@ -242,6 +300,8 @@ static void discard_slab(struct pga_page *slab)
 	slab->slab_node = 0;
 	slab->freelist = NULL;
 	slab->inuse = slab->objects = 0;
+	if (page_poison)
+		pga_poison_fill(addr, PGA_PAGE_SIZE << sc->order, PGA_POISON_FREE);
 	pga_free_pages(addr, sc->order);
 }
 
@@ -483,6 +543,32 @@ static void *alloc_locked(unsigned cls, int nid)
 }
 
 /*
+ * An object handed out in debug mode: its poison must be intact (a write
+ * after free shows there), then it is zeroed if asked. Words 0 and 1 held
+ * the link and the free key, which the pop checked.
+ */
+static void debug_on_alloc(void *obj, unsigned cls)
+{
+	size_t size = pga_size_classes[cls].size;
+
+	if (slab_poison && !pga_poison_intact((char *)obj + 2 * sizeof(void *),
+	                                      size - 2 * sizeof(void *), PGA_POISON_FREE))
+		pga_report_abort("malloc(): write after free", obj, "size class", size);
+	if (init_on_alloc)
+		memset(obj, 0, size);
+}
+
+/* The locked path, and in debug mode the only one. */
+static void *locked_alloc(unsigned cls, int nid)
+{
+	void *obj = alloc_locked(cls, nid);
+
+	if (obj && pga_slab_debug)
+		debug_on_alloc(obj, cls);
+	return obj;
+}
+
+/*
  * Refill c, t's empty cache of class cls of node nid's memory, and return
  * one object of it. The sources, cheapest first: the cpu slab, the
  * thread's partial slabs, its full slabs that others freed into, the
@@ -541,8 +627,8 @@ static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls
 
 void *pga_slab_alloc_node(struct pga_slab_cpu *t, unsigned cls, int nid)
 {
-	if (!pga_slab_cpu_is_real(t))
-		return alloc_locked(cls, nid);
+	if (!pga_slab_cpu_is_real(t) || pga_slab_debug)
+		return locked_alloc(cls, nid);
 
 	struct pga_kmem_cpu *c = &t->kc[PGA_SLAB_CACHE(nid, cls)];
 	if (c->freelist)
@@ -577,11 +663,13 @@ static void home_follow_policy(struct pga_slab_cpu *s)
 void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 {
 	if (!pga_slab_cpu_is_real(t))
-		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
+		return locked_alloc(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
 	/* A safe point (no slab of ours half moved) to notice that the
 	 * thread runs on another node, or that interleave moved on. */
 	pga_thread_caches_check(t->thread);
 	home_follow_policy(t);
+	if (pga_slab_debug)
+		return locked_alloc(cls, t->nid);
 	return refill(t, &t->kc[PGA_SLAB_CACHE(t->nid, cls)], cls, t->nid, true);
 }
 
@@ -805,6 +893,17 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	check_object(zone, slab, obj);
 	if (pga_freeptr_is_free(obj))
 		bad_object_free("free(): double free", obj, slab);
+	if (pga_slab_debug) {
+		/* Poisoned (or zeroed) whole; the free writes its link and key
+		 * over the first two words, which the check on reuse skips. */
+		size_t size = pga_size_classes[slab->slab_class].size;
+		if (slab_poison)
+			pga_poison_fill(obj, size, PGA_POISON_FREE);
+		else if (init_on_free)
+			memset(obj, 0, size);
+		slab_free(&pga_slab_dead, slab, obj);
+		return;
+	}
 	/* Cached unless t caches nothing or the slab is another thread's (see
 	 * pga_free_inline); a full cache gives half of itself back first. */
 	struct pga_slab_cpu *owner = atomic_load_explicit(&slab->owner, memory_order_relaxed);
@@ -1142,7 +1241,8 @@ static void init_state(struct pga_slab_cpu *s)
 		struct pga_kmem_cpu *c = &s->kc[i];
 		c->freelist = NULL;
 		c->count = 0;
-		c->limit = i ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects : 0;
+		c->limit = i && !pga_slab_debug ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects
+		                                : 0;
 		cpu_slab_set(c, NULL);
 		pga_list_init(&c->partial);
 		pga_list_init(&c->full);
@@ -1186,6 +1286,16 @@ void pga_slab_init(void)
 	if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
 		pga_freeptr_init();
 		pga_sizeclass_init();
+		slab_poison = pga_opt_harden(pga_opts.slab_poison);
+		page_poison = pga_opt_harden(pga_opts.page_poison);
+		init_on_alloc = pga_opt_harden(pga_opts.init_on_alloc);
+		init_on_free = pga_opt_harden(pga_opts.init_on_free);
+		freelist_random = pga_opt_harden(pga_opts.slab_freelist_random);
+		pga_slab_checks = pga_opts.harden != PGA_HARDEN_OFF;
+		/* The red zones are the malloc layer's, but need every object
+		 * to pass through the slow paths too. */
+		pga_slab_debug = slab_poison || init_on_alloc || init_on_free ||
+		                 pga_opt_harden(pga_opts.slab_red_zone);
 		pga_lock_init(&parked_lock);
 		for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 			for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {
