@@ -52,7 +52,8 @@ static inline bool pga_poison_pages_intact(const void *p, size_t n, size_t page)
 {
 	for (size_t off = 0; off < n; off += page) {
 		const char *pg = (const char *)p + off;
-		if (!pga_poison_intact(pg, page, PGA_POISON_FREE) && !pga_poison_intact(pg, page, 0))
+		if (!pga_poison_intact(pg, page, PGA_POISON_FREE) &&
+		    !pga_poison_intact(pg, page, 0))
 			return false;
 	}
 	return true;

@@ -91,8 +91,8 @@ void pga_harden_run_free(void *p, size_t usable)
 		memset(p, 0, usable);
 }
 
-void pga_harden_check_size(const void *p, size_t size, size_t usable, size_t red_size,
-                           bool aligned, bool pages)
+void pga_harden_check_size(const void *p, size_t size, size_t usable, size_t red_size, bool aligned,
+                           bool pages)
 {
 	bool ok;
 
@@ -109,6 +109,7 @@ void pga_harden_check_size(const void *p, size_t size, size_t usable, size_t red
 		 * an object while the size stays above half of it. */
 		ok = size <= usable && (size > usable / 2 || usable <= 2 * PGA_RED_ZONE_MIN);
 	if (!ok)
-		pga_report_abort(aligned ? "free_aligned_sized(): wrong size" : "free_sized(): wrong size",
+		pga_report_abort(aligned ? "free_aligned_sized(): wrong size"
+		                         : "free_sized(): wrong size",
 		                 p, "size", size);
 }

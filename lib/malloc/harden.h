@@ -13,13 +13,13 @@
 #include <stddef.h>
 
 struct pga_malloc_harden {
-	bool debug;        /* any check below but sized: realloc always moves */
-	bool red_zone;     /* slab_red_zone */
+	bool debug;    /* any check below but sized: realloc always moves */
+	bool red_zone; /* slab_red_zone */
 	bool init_on_alloc;
 	bool init_on_free;
 	bool page_poison;
-	bool sized;        /* check_sized_free */
-	bool guard_pages;  /* huge_guard_pages (huge.c reads it) */
+	bool sized;       /* check_sized_free */
+	bool guard_pages; /* huge_guard_pages (huge.c reads it) */
 };
 extern struct pga_malloc_harden pga_mharden;
 
@@ -51,7 +51,7 @@ void pga_harden_run_free(void *p, size_t usable);
  * red zone records, 0 without one; pages: a page run or huge block, else a
  * slab object): abort unless size is one that could have been asked for
  * it. */
-void pga_harden_check_size(const void *p, size_t size, size_t usable, size_t red_size,
-                           bool aligned, bool pages);
+void pga_harden_check_size(const void *p, size_t size, size_t usable, size_t red_size, bool aligned,
+                           bool pages);
 
 #endif /* PGA_HARDEN_H */

@@ -348,7 +348,8 @@ static void *guarded_map(size_t len, size_t align)
 	if (!base)
 		return NULL;
 	char *p = base + align;
-	if (!pga_os_guard(p - PGA_PAGE_SIZE, PGA_PAGE_SIZE) || !pga_os_guard(p + len, PGA_PAGE_SIZE)) {
+	if (!pga_os_guard(p - PGA_PAGE_SIZE, PGA_PAGE_SIZE) ||
+	    !pga_os_guard(p + len, PGA_PAGE_SIZE)) {
 		pga_os_unmap(base, align + len + PGA_PAGE_SIZE);
 		return NULL;
 	}

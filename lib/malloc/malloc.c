@@ -307,9 +307,10 @@ static struct ptr_info classify(void *p, const struct api_fn *fn)
 			bad_pointer(fn->freed, p);
 		pi.kind = PTR_SLAB;
 		pi.usable = unlikely(pga_mharden.red_zone)
-		                ? pga_red_zone_size(p, sc->size, fn == &fn_free ? "free"
-		                                                 : fn == &fn_realloc ? "realloc"
-		                                                                     : "malloc_usable_size")
+		                ? pga_red_zone_size(p, sc->size,
+		                                    fn == &fn_free      ? "free"
+		                                    : fn == &fn_realloc ? "realloc"
+		                                                        : "malloc_usable_size")
 		                : sc->size;
 		return pi;
 	}
@@ -385,9 +386,11 @@ static void check_sized(void *p, size_t size, bool aligned)
 	struct ptr_info pi = classify(p, &fn_free);
 
 	if (pi.kind == PTR_SLAB || pi.kind == PTR_EXACT || pi.kind == PTR_HUGE)
-		pga_harden_check_size(p, size, pi.kind == PTR_SLAB ? pga_size_classes[pi.page->slab_class].size : pi.usable,
-		                      pi.kind == PTR_SLAB && pga_mharden.red_zone ? pi.usable : 0,
-		                      aligned, pi.kind != PTR_SLAB);
+		pga_harden_check_size(
+		    p, size,
+		    pi.kind == PTR_SLAB ? pga_size_classes[pi.page->slab_class].size : pi.usable,
+		    pi.kind == PTR_SLAB && pga_mharden.red_zone ? pi.usable : 0, aligned,
+		    pi.kind != PTR_SLAB);
 }
 
 pga_export void pga_free_sized(void *p, size_t size)

@@ -35,14 +35,6 @@ void pga_foreign_free(void *p);
 size_t pga_foreign_usable_size(void *p);
 void *pga_foreign_realloc(void *p, size_t size);
 
-/* Does addr lie in ZONE_NORMAL's arena? NULL does not. */
-static inline bool pga_in_normal_arena(const void *addr)
-{
-	const struct pga_arena *ar = &pga_mem.arenas[PGA_ZONE_NORMAL];
-
-	return (((uintptr_t)addr - ar->base) >> PGA_PAGE_SHIFT) < ar->nr_pages;
-}
-
 /*
  * malloc: a small request pops the calling thread's cache of its class of
  * its node's memory. One branch checks both that the cache has an object
@@ -56,9 +48,10 @@ static pga_always_inline void *pga_malloc_inline(size_t size)
 {
 	if (likely(size <= PGA_SLAB_MAX)) {
 		struct pga_kmem_cpu *c = &pga_slab_home[pga_size_to_class(size)];
+		const struct pga_freeptr_keys *k = &pga_freeptr;
 		void *obj = c->freelist;
-		if (likely(pga_in_normal_arena(obj))) {
-			c->freelist = pga_freeptr_get(obj);
+		if (likely(pga_freeptr_in_arena(obj, k))) {
+			c->freelist = (void *)(*(uintptr_t *)obj ^ k->secret ^ (uintptr_t)obj);
 			pga_freeptr_mark_live(obj);
 			c->count--;
 			return obj;
@@ -103,8 +96,10 @@ static pga_always_inline void pga_free_inline(void *p)
 		           pga_slab_obj_start(&pga_size_classes[page->slab_class], off) &&
 		           !pga_freeptr_is_free(p) &&
 		           ((uintptr_t)owner | (uintptr_t)s) == (uintptr_t)s)) {
-			pga_freeptr_set(p, c->freelist);
+			/* The key first: the compare left it in a register, which
+			 * a store into p would make the compiler read again. */
 			pga_freeptr_mark_free(p);
+			pga_freeptr_set(p, c->freelist);
 			c->freelist = p;
 			c->count++;
 			return;

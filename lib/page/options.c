@@ -635,7 +635,8 @@ static const struct opt_key keys[OPT_NR] = {
             .values = "`0 1 true false yes no`",
             .def_text = "1 with harden=full, else 0",
             .layer = "malloc, slab",
-            .effect = "Zero every allocation (the kernel's init_on_alloc): small objects, page runs and reused huge blocks.",
+            .effect = "Zero every allocation (the kernel's init_on_alloc): small objects, page "
+                      "runs and reused huge blocks.",
             .anchor = "harden",
             .parse = parse_tristate,
             .expect = "0, 1, true, false, yes or no",
@@ -649,7 +650,8 @@ static const struct opt_key keys[OPT_NR] = {
             .values = "`0 1 true false yes no`",
             .def_text = "1 with harden=full, else 0",
             .layer = "malloc, slab",
-            .effect = "Zero every block when it is freed (the kernel's init_on_free), so freed data does not linger; slab_poison, when on, writes its pattern instead.",
+            .effect = "Zero every block when it is freed (the kernel's init_on_free), so freed "
+                      "data does not linger; slab_poison, when on, writes its pattern instead.",
             .anchor = "harden",
             .parse = parse_tristate,
             .expect = "0, 1, true, false, yes or no",
@@ -663,7 +665,8 @@ static const struct opt_key keys[OPT_NR] = {
             .values = "`0 1 true false yes no`",
             .def_text = "1 with harden=full, else 0",
             .layer = "slab",
-            .effect = "Fill freed small objects with 0x6b and check the pattern when they are handed out again: a write after free is reported (slub_debug=P).",
+            .effect = "Fill freed small objects with 0x6b and check the pattern when they are "
+                      "handed out again: a write after free is reported (slub_debug=P).",
             .anchor = "harden",
             .parse = parse_tristate,
             .expect = "0, 1, true, false, yes or no",
@@ -677,7 +680,8 @@ static const struct opt_key keys[OPT_NR] = {
             .values = "`0 1 true false yes no`",
             .def_text = "1 with harden=full, else 0",
             .layer = "malloc, slab",
-            .effect = "Fill freed page runs and slabs with 0x6b and check them when their pages are allocated again (the kernel's page_poison).",
+            .effect = "Fill freed page runs and slabs with 0x6b and check them when their pages "
+                      "are allocated again (the kernel's page_poison).",
             .anchor = "harden",
             .parse = parse_tristate,
             .expect = "0, 1, true, false, yes or no",
@@ -691,7 +695,9 @@ static const struct opt_key keys[OPT_NR] = {
             .values = "`0 1 true false yes no`",
             .def_text = "1 with harden=full, else 0",
             .layer = "malloc",
-            .effect = "Put a red zone after every small object, checked when it is freed: an overflow past the request is reported (slub_debug=Z). malloc_usable_size is then the size requested.",
+            .effect = "Put a red zone after every small object, checked when it is freed: an "
+                      "overflow past the request is reported (slub_debug=Z). malloc_usable_size is "
+                      "then the size requested.",
             .anchor = "harden",
             .parse = parse_tristate,
             .expect = "0, 1, true, false, yes or no",
@@ -705,7 +711,8 @@ static const struct opt_key keys[OPT_NR] = {
             .values = "`0 1 true false yes no`",
             .def_text = "1 with harden=full, else 0",
             .layer = "slab",
-            .effect = "Link a new slab's objects in random order (CONFIG_SLAB_FREELIST_RANDOM), so that neighbours cannot be predicted.",
+            .effect = "Link a new slab's objects in random order (CONFIG_SLAB_FREELIST_RANDOM), so "
+                      "that neighbours cannot be predicted.",
             .anchor = "harden",
             .parse = parse_tristate,
             .expect = "0, 1, true, false, yes or no",
@@ -719,7 +726,8 @@ static const struct opt_key keys[OPT_NR] = {
             .values = "`0 1 true false yes no`",
             .def_text = "1 with harden=full, else 0",
             .layer = "malloc",
-            .effect = "An inaccessible page before and after every huge block: an overflow off either end faults at once.",
+            .effect = "An inaccessible page before and after every huge block: an overflow off "
+                      "either end faults at once.",
             .anchor = "harden",
             .parse = parse_tristate,
             .expect = "0, 1, true, false, yes or no",
@@ -733,7 +741,8 @@ static const struct opt_key keys[OPT_NR] = {
             .values = "`0 1 true false yes no`",
             .def_text = "1 with harden=full, else 0",
             .layer = "malloc",
-            .effect = "free_sized, free_aligned_sized and sized operator delete check the size against the block (pgalloc: free_sized(): wrong size).",
+            .effect = "free_sized, free_aligned_sized and sized operator delete check the size "
+                      "against the block (pgalloc: free_sized(): wrong size).",
             .anchor = "harden",
             .parse = parse_tristate,
             .expect = "0, 1, true, false, yes or no",

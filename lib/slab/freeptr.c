@@ -5,13 +5,16 @@
  */
 #include "freeptr.h"
 
+#include "mmzone.h"
 #include "os.h"
 
 struct pga_freeptr_keys pga_freeptr;
 
 void pga_freeptr_init(void)
 {
-	struct pga_freeptr_keys k;
+	struct {
+		uintptr_t secret, key;
+	} k;
 
 	if (pga_freeptr.key)
 		return;
@@ -21,4 +24,7 @@ void pga_freeptr_init(void)
 	k.key |= 1;
 	pga_freeptr.secret = k.secret;
 	pga_freeptr.key = k.key;
+	const struct pga_arena *ar = &pga_mem.arenas[PGA_ZONE_NORMAL];
+	pga_freeptr.base = ar->base;
+	pga_freeptr.bytes = ar->nr_pages << PGA_PAGE_SHIFT;
 }

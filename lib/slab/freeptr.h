@@ -37,11 +37,22 @@
 struct pga_freeptr_keys {
 	uintptr_t secret; /* mixed into every stored link */
 	uintptr_t key;    /* word 1 of every free object; never 0 */
+	/* Where the malloc fast path accepts a popped object: ZONE_NORMAL's
+	 * arena, [base, base + bytes), copied here once the zones are laid
+	 * out, so that the check reads the same cache line as the keys. */
+	uintptr_t base, bytes;
 };
 extern struct pga_freeptr_keys pga_freeptr;
 
-/* Draw the keys; idempotent, before the first slab is made. */
+/* Draw the keys and note the arena; idempotent, before the first slab is
+ * made, after the zones are laid out. */
 void pga_freeptr_init(void);
+
+/* Does obj lie in ZONE_NORMAL's arena? NULL does not. */
+static inline bool pga_freeptr_in_arena(const void *obj, const struct pga_freeptr_keys *k)
+{
+	return (uintptr_t)obj - k->base < k->bytes;
+}
 
 /* The next free object after obj, as stored in obj. */
 static inline void *pga_freeptr_get(const void *obj)

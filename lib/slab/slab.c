@@ -262,7 +262,8 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 	}
 	size_t bytes = PGA_PAGE_SIZE << sc->order;
 	if (page_poison && !pga_poison_pages_intact(addr, bytes, PGA_PAGE_SIZE))
-		pga_report_abort("malloc(): write after free", addr, "pages", bytes >> PGA_PAGE_SHIFT);
+		pga_report_abort("malloc(): write after free", addr, "pages",
+		                 bytes >> PGA_PAGE_SHIFT);
 	if (slab_poison)
 		pga_poison_fill(addr, bytes, PGA_POISON_FREE);
 	void *first = link_new_slab(addr, sc);
@@ -1241,8 +1242,9 @@ static void init_state(struct pga_slab_cpu *s)
 		struct pga_kmem_cpu *c = &s->kc[i];
 		c->freelist = NULL;
 		c->count = 0;
-		c->limit = i && !pga_slab_debug ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects
-		                                : 0;
+		c->limit = i && !pga_slab_debug
+		               ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects
+		               : 0;
 		cpu_slab_set(c, NULL);
 		pga_list_init(&c->partial);
 		pga_list_init(&c->full);
