@@ -744,6 +744,120 @@ static int glibc_entry_points(void)
 	return 0;
 }
 
+/* ---- the other opt-in checks of harden=full ---- */
+
+/* harden=full (page_poison): a byte written into a freed page run is found
+ * when its pages are handed out again. */
+static int write_after_free_large(void)
+{
+	enum { N = 2000 };
+	static void *volatile keep[N];
+	char *volatile p = xmalloc(200000);
+
+	free(p);
+	announce(p);
+	p[100] = 1;
+	for (int i = 0; i < N; i++)
+		keep[i] = malloc(200000);
+	(void)keep;
+	return survived();
+}
+
+/* harden=full (huge_guard_pages): the byte after a huge block, and the one
+ * before it, are inaccessible: the write faults (SIGSEGV, no message). */
+static int huge_guard_after(void)
+{
+	char *volatile p = xmalloc(64 * MIB);
+	size_t n = malloc_usable_size(p);
+
+	announce(p + n);
+	p[n] = 1;
+	return survived();
+}
+
+static int huge_guard_before(void)
+{
+	char *volatile p = xmalloc(64 * MIB);
+
+	announce(p - 1);
+	p[-1] = 1;
+	return survived();
+}
+
+/* init_on_alloc=1: every block comes zeroed, also one freed dirty just
+ * before (small, page run, huge). */
+static int init_on_alloc(void)
+{
+	static const size_t sizes[] = {48, 200000, 64 * MIB};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (int round = 0; round < 3; round++) {
+			unsigned char *p = xmalloc(sizes[i]);
+			for (size_t b = 0; b < sizes[i]; b++)
+				CHECK(p[b] == 0, "malloc(%zu) round %d: byte %zu is %#x, want 0", sizes[i],
+				      round, b, p[b]);
+			memset(p, 0xff, sizes[i]);
+			free(p);
+		}
+	}
+	return 0;
+}
+
+/* init_on_free=1: a freed object keeps nothing of its data past the two
+ * words the free itself writes (link and key). Reading freed memory is
+ * what this check is for. */
+static int init_on_free(void)
+{
+	unsigned char *volatile p = xmalloc(64);
+
+	memset(p, 0xff, 64);
+	free(p);
+	for (size_t b = 16; b < 64; b++)
+		CHECK(p[b] == 0, "freed byte %zu is %#x, want 0", b, p[b]);
+	return 0;
+}
+
+/* slab_freelist_random=1: the objects of a new slab do not come in address
+ * order (they do without it: malloc hands a fresh slab out in order). */
+static int freelist_random(void)
+{
+	enum { N = 64 };
+	char *p[N];
+	int ascending = 0;
+
+	for (int i = 0; i < N; i++)
+		p[i] = xmalloc(720); /* a class no start-up allocation uses */
+	for (int i = 1; i < N; i++)
+		ascending += p[i] > p[i - 1];
+	for (int i = 0; i < N; i++)
+		free(p[i]);
+	CHECK(ascending < N - 8, "%d of %d objects came in ascending address order", ascending,
+	      N - 1);
+	return 0;
+}
+
+/* mallopt returns 0 for a value glibc rejects, 1 for one it takes. */
+static int mallopt_values(void)
+{
+	static const struct {
+		int param, value, want;
+	} t[] = {
+	    {M_MXFAST, 64, 1},         {M_MXFAST, 1000, 0},          {M_MXFAST, -1, 0},
+	    {M_MMAP_THRESHOLD, 1 << 20, 1}, {M_MMAP_THRESHOLD, 64 << 20, 0},
+	    {M_MMAP_THRESHOLD, -5, 0}, {M_TOP_PAD, -1, 0},           {M_MMAP_MAX, -1, 0},
+	    {M_ARENA_MAX, 0, 0},       {M_ARENA_MAX, 2, 1},          {M_ARENA_TEST, 0, 0},
+	    {M_TRIM_THRESHOLD, 1 << 20, 1}, {12345, 1, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int got = mallopt(t[i].param, t[i].value);
+		CHECK(got == t[i].want, "mallopt(%d, %d) = %d, want %d", t[i].param, t[i].value, got,
+		      t[i].want);
+	}
+	still_allocates();
+	return 0;
+}
+
 /* ---- the table ---- */
 
 static const struct {
@@ -788,6 +902,13 @@ static const struct {
     {"impossible-sizes", impossible_sizes},
     {"impossible-alignments", impossible_alignments},
     {"glibc-entry-points", glibc_entry_points},
+    {"write-after-free-large", write_after_free_large},
+    {"huge-guard-after", huge_guard_after},
+    {"huge-guard-before", huge_guard_before},
+    {"init-on-alloc", init_on_alloc},
+    {"init-on-free", init_on_free},
+    {"freelist-random", freelist_random},
+    {"mallopt-values", mallopt_values},
 };
 
 int main(int argc, char **argv)

@@ -23,6 +23,9 @@
 #                       one of PHRASES (an alternation), ADDR the address
 #                       the program printed
 #   exit N              exit status N, and no "pgalloc:" line at all
+#   signal              killed by the signal STATUS - 128 says (the guard
+#                       pages: SIGSEGV is then the right ending), and no
+#                       "pgalloc:" line
 #
 # Never a SIGSEGV and never a hang: any other signal fails, and a process
 # still running after 20 s is killed and reported as a hang. For the
@@ -152,8 +155,18 @@ expect() {
 	free-sized-wrong)
 		CONF=harden=full FUNC=free_sized PHRASES="wrong size" ;;
 	calloc-overflow | reallocarray-overflow | impossible-sizes | impossible-alignments | \
-		glibc-entry-points)
+		glibc-entry-points | mallopt-values)
 		END="exit" ;;
+	write-after-free-large)
+		CONF=harden=full FUNC=malloc PHRASES="write after free" ;;
+	huge-guard-after | huge-guard-before)
+		CONF=harden=full END="signal" STATUS=139 ;;
+	init-on-alloc)
+		CONF=init_on_alloc=1 END="exit" ;;
+	init-on-free)
+		CONF=init_on_free=1 END="exit" ;;
+	freelist-random)
+		CONF=slab_freelist_random=1 END="exit" ;;
 	*)
 		return 1 ;;
 	esac
@@ -173,7 +186,8 @@ CASES=(
 	write-after-free-link write-after-free-poison
 	overflow-canary usable-size-redzone free-sized-wrong free-sized-right
 	calloc-overflow reallocarray-overflow impossible-sizes impossible-alignments
-	glibc-entry-points
+	glibc-entry-points write-after-free-large huge-guard-after huge-guard-before
+	init-on-alloc init-on-free freelist-random mallopt-values
 )
 
 if [[ ${1:-} == --list ]]; then
@@ -294,9 +308,9 @@ run_case() {
 	lines="$(grep -c '^pgalloc:' "$err")"
 	addr="$(sed -n 's/^addr=\(0x[0-9a-f]*\)$/\1/p' "$out" | tail -n 1)"
 
-	if [[ $END == exit ]]; then
+	if [[ $END == exit || $END == signal ]]; then
 		if ((rc != STATUS)); then
-			why="want exit $STATUS, got $(how "$rc")"
+			why="want $(how "$STATUS"), got $(how "$rc")"
 		elif ((lines != 0)); then
 			why="exit $rc as wanted, but pgalloc said something ($lines pgalloc: lines)"
 		fi
@@ -328,8 +342,8 @@ run_case() {
 	fi
 
 	if [[ -z $why ]]; then
-		if [[ $END == exit ]]; then
-			echo "ok   $c: exit $rc"
+		if [[ $END == exit || $END == signal ]]; then
+			echo "ok   $c: $(how "$rc")"
 		else
 			echo "ok   $c: $(grep -m1 '^pgalloc:' "$err")"
 		fi
