@@ -33,6 +33,13 @@ enum pga_thp { PGA_THP_NEVER, PGA_THP_MADVISE, PGA_THP_ALWAYS };
  * MADV_FREE (the kernel takes the pages when it needs them). */
 enum pga_purge { PGA_PURGE_DONTNEED, PGA_PURGE_FREE };
 
+/* membarrier=: how a thread drains another's pcp lists (thread.h).
+ *   auto  revoke, membarrier, drain at once, when the kernel has
+ *         MEMBARRIER_CMD_PRIVATE_EXPEDITED (and per call, when it works);
+ *   off   never: the drain is a request the owner carries out at its next
+ *         operation, as on kernels without membarrier. */
+enum pga_membarrier { PGA_MEMBARRIER_AUTO, PGA_MEMBARRIER_OFF };
+
 struct pga_options {
 	/* Topology. numa_fake = 0: use the real topology. */
 	int numa_fake;                                         /* 0 or 1..PGA_MAX_NUMNODES */
@@ -61,6 +68,9 @@ struct pga_options {
 	long decay_ms;
 	bool background_reclaim;
 	long purge; /* enum pga_purge: how free pages go back */
+
+	/* Remote pcp drains (enum pga_membarrier). */
+	long membarrier;
 
 	/* Transparent huge pages (enum pga_thp). */
 	long thp;
