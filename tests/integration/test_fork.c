@@ -343,5 +343,10 @@ int main(void)
 	t_run_with_conf("fork_idle_threads", NULL, case_fork_idle_threads);
 	t_run_with_conf("fork_idle_threads_fresh", NULL, case_fork_idle_threads_fresh);
 	t_run_with_conf("fork_quiet", NULL, case_fork_quiet);
+	/* Drains (the background reclaim thread's, the checks') without
+	 * membarrier: requests the owners carry out. */
+	t_run_with_conf("fork-membarrier-off", "membarrier=off", case_fork);
+	t_run_with_conf("fork_idle_threads-membarrier-off", "membarrier=off",
+	                case_fork_idle_threads);
 	return t_done("test_fork");
 }
