@@ -79,6 +79,9 @@
  * __libc_single_threaded are weak references: without the first, pgalloc
  * takes nothing of glibc's; without the second, it takes the lock always.
  *
+ * With threads, prepare first starts the page allocator if it has not
+ * started: in the child it is started, with its threads off for good.
+ *
  * A process without threads takes none of pgalloc's locks either: no
  * other thread can hold one, and the child is the same thread at the same
  * point, so whatever it was doing (fork from a signal handler that
@@ -132,6 +135,11 @@ void pga_fork_prepare(void)
 		held.stdio = held.locked = held.started = false;
 		return;
 	}
+	/* Started now if not yet, before any lock: a child that started
+	 * pgalloc would start its threads (background reclaim, the live
+	 * views), and a child of a multi-threaded fork may only make
+	 * async-signal-safe calls until it execs. */
+	pga_page_init();
 	bool stdio = _IO_list_lock && _IO_list_unlock && _IO_list_resetlock;
 	if (stdio)
 		_IO_list_lock();
