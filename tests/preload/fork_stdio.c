@@ -59,7 +59,7 @@
 #define STDIO_THREADS   3
 #define ALLOC_THREADS   3
 #define RUN_S           (T_TSAN ? 4 : 6)
-#define CHILD_TIMEOUT_S 20
+#define CHILD_TIMEOUT_S (T_TSAN ? 60 : 20) /* a child under ThreadSanitizer takes seconds */
 #define STALL_S         30 /* a thread with no progress this long hangs */
 #define ALARM_S         (RUN_S + STALL_S + CHILD_TIMEOUT_S + 30)
 
