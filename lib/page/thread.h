@@ -218,9 +218,9 @@ void pga_thread_fork_child(void);
 /* What this process's fork children abandoned, summed over the forks
  * that made it (a child of a child inherits its parent's sums). */
 struct pga_thread_abandoned {
-	unsigned long threads;                   /* states abandoned */
-	unsigned long total_pcp_pages;           /* pages on their pcp lists */
-	unsigned long pcp_pages[PGA_MAX_ZONES];  /* the same, by zone id */
+	unsigned long threads;                  /* states abandoned */
+	unsigned long total_pcp_pages;          /* pages on their pcp lists */
+	unsigned long pcp_pages[PGA_MAX_ZONES]; /* the same, by zone id */
 };
 void pga_thread_abandoned(struct pga_thread_abandoned *out);
 

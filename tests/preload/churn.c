@@ -168,7 +168,8 @@ int main(void)
 	/* The books: what the threads took came back (a little slack for the
 	 * main thread's own caches and stdio). */
 	if (end.uordblks > warm.uordblks + 256 * KIB)
-		fail("bytes allocated grew with the threads, by", (long)(end.uordblks - warm.uordblks));
+		fail("bytes allocated grew with the threads, by",
+		     (long)(end.uordblks - warm.uordblks));
 	if (end.hblks > warm.hblks)
 		fail("huge blocks left behind:", (long)(end.hblks - warm.hblks));
 	if (rss_warm && rss_end > rss_warm + RSS_SLACK)

@@ -178,8 +178,9 @@ int main(int argc, char **argv)
 		before = malloc(100);
 		CHECK(before != NULL);
 	} else {
-		printf("note: a sanitizer's malloc is the program's: no foreign block for pgalloc's "
-		       "free\n");
+		printf(
+		    "note: a sanitizer's malloc is the program's: no foreign block for pgalloc's "
+		    "free\n");
 	}
 
 	for (int i = 0; i < THREADS; i++)

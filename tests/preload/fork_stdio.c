@@ -60,7 +60,7 @@
 #define ALLOC_THREADS   3
 #define RUN_S           (T_TSAN ? 4 : 6)
 #define CHILD_TIMEOUT_S (T_TSAN ? 60 : 20) /* a child under ThreadSanitizer takes seconds */
-#define STALL_S         30 /* a thread with no progress this long hangs */
+#define STALL_S         30                 /* a thread with no progress this long hangs */
 #define ALARM_S         (RUN_S + STALL_S + CHILD_TIMEOUT_S + 30)
 
 static char tmpdir[64];
@@ -180,8 +180,8 @@ static size_t pick_size(uint64_t *s)
  * check the content; 0 when all was well. Only the forking thread runs. */
 static int child_main(unsigned long long seed)
 {
-	static const size_t sizes[] = {1,        24,      200,     1000,     4000,     20000,
-	                               64 * KIB, 300 * KIB, MIB,   4 * MIB, 5 * MIB, 9 * MIB};
+	static const size_t sizes[] = {1,        24,        200, 1000,    4000,    20000,
+	                               64 * KIB, 300 * KIB, MIB, 4 * MIB, 5 * MIB, 9 * MIB};
 	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
 	void *held[N][3];
 	char path[128];
@@ -267,9 +267,10 @@ static void *forker(void *arg)
 			usleep(200);
 		}
 		if (WIFSIGNALED(st))
-			fail(WTERMSIG(st) == SIGALRM ? "hang: a child timed out (in fork or its work), "
-			                               "signal"
-			                             : "a child died of signal",
+			fail(WTERMSIG(st) == SIGALRM
+			         ? "hang: a child timed out (in fork or its work), "
+			           "signal"
+			         : "a child died of signal",
 			     WTERMSIG(st));
 		else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			fail("a child exited with status", WEXITSTATUS(st));
@@ -443,8 +444,9 @@ int main(void)
 
 #ifdef T_PRELOAD
 	if (T_SANITIZED) {
-		printf("SKIP: a sanitizer's runtime replaces malloc itself: libpgalloc.so cannot be "
-		       "preloaded into this build\n");
+		printf(
+		    "SKIP: a sanitizer's runtime replaces malloc itself: libpgalloc.so cannot be "
+		    "preloaded into this build\n");
 		return 77;
 	}
 	/* The storm is about the shipped library: it must be the allocator. */
