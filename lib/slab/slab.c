@@ -984,6 +984,8 @@ static bool check_partial_slab(const struct pga_page *slab, unsigned cls, int ni
 		if ((uintptr_t)obj < (uintptr_t)start || off >= (uintptr_t)sc->objects * sc->size ||
 		    off % sc->size != 0)
 			return slab_check_fail(why, len, "a free object outside its slab", slab);
+		if (!pga_freeptr_is_free(obj))
+			return slab_check_fail(why, len, "a free object without the free key", slab);
 		if (++nfree > slab->objects)
 			return slab_check_fail(why, len, "a freelist longer than the slab", slab);
 	}
