@@ -337,7 +337,8 @@ static void return_objects(struct pga_page *slab, void *list)
 	unsigned back = 0;
 
 	while (list) {
-		if (unlikely(!in_slab(list, lo, order) || !pga_freeptr_is_free(list)))
+		if (unlikely(pga_slab_checks &&
+		             (!in_slab(list, lo, order) || !pga_freeptr_is_free(list))))
 			corrupted_freelist(list, slab->slab_class);
 		void *next = freelist_next(list);
 		freelist_push(&slab->freelist, list);
@@ -491,7 +492,8 @@ static unsigned set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 		void *tail = remote;
 		n++;
 		for (void *next; (next = freelist_next(tail)); tail = next, n++)
-			if (unlikely(!in_slab(next, lo, order) || !pga_freeptr_is_free(next)))
+			if (unlikely(pga_slab_checks &&
+			             (!in_slab(next, lo, order) || !pga_freeptr_is_free(next))))
 				corrupted_freelist(next, slab->slab_class);
 		pga_freeptr_set(tail, list);
 		list = remote;
@@ -859,7 +861,8 @@ static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsign
 		/* The cache's links are checked here as on a pop: this walk
 		 * follows them into the slabs' descriptors. */
 		const struct pga_page *page = pga_addr_to_page(obj);
-		if (unlikely(!page || !page->slab_cache || !pga_freeptr_is_free(obj)))
+		if (unlikely(pga_slab_checks &&
+		             (!page || !page->slab_cache || !pga_freeptr_is_free(obj))))
 			corrupted_freelist(obj, page ? page->slab_class : 0);
 		c->freelist = freelist_next(obj);
 		if (run && (uintptr_t)obj - lo < hi - lo) {
@@ -985,7 +988,8 @@ static bool check_partial_slab(const struct pga_page *slab, unsigned cls, int ni
 		    off % sc->size != 0)
 			return slab_check_fail(why, len, "a free object outside its slab", slab);
 		if (!pga_freeptr_is_free(obj))
-			return slab_check_fail(why, len, "a free object without the free key", slab);
+			return slab_check_fail(why, len, "a free object without the free key",
+			                       slab);
 		if (++nfree > slab->objects)
 			return slab_check_fail(why, len, "a freelist longer than the slab", slab);
 	}
