@@ -230,8 +230,13 @@ static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
  * for one after it. Returns false when it no longer fits a slab. */
 static bool small_class(size_t size, unsigned *cls)
 {
-	if (unlikely(pga_mharden.red_zone))
+	if (unlikely(pga_mharden.red_zone)) {
+		/* Not size + PGA_RED_ZONE_MIN > PGA_SLAB_MAX: near SIZE_MAX
+		 * the sum wraps to a small class. */
+		if (size > PGA_SLAB_MAX - PGA_RED_ZONE_MIN)
+			return false;
 		size += PGA_RED_ZONE_MIN;
+	}
 	if (size > PGA_SLAB_MAX)
 		return false;
 	*cls = pga_size_to_class(size);

@@ -11,7 +11,8 @@
  *                the statistics; small requests fail at the limit (it is
  *                the zones' limit) and work again after the frees
  *   impossible   SIZE_MAX, PTRDIFF_MAX, calloc overflow, enormous
- *                alignments, realloc to SIZE_MAX: NULL and ENOMEM
+ *                alignments, realloc to SIZE_MAX: NULL and ENOMEM, also
+ *                with harden=full
  *   rlimit       under setrlimit(RLIMIT_AS): pga_malloc reaches at least
  *                85% of what the C library's malloc reaches under the same
  *                limit (measured in a sibling child, in the same run), for
@@ -389,6 +390,8 @@ int main(void)
 	snprintf(conf, sizeof(conf), "node_limit_mb=%d", LIMIT_MB);
 	t_run_with_conf("zones_full", conf, case_zones_full);
 	t_run_with_conf("impossible", NULL, case_impossible);
+	/* The debug path (red zones add to the size) too. */
+	t_run_with_conf("impossible_harden", "harden=full", case_impossible);
 	if (T_ASAN || T_TSAN)
 		printf("SKIP rlimit: the sanitizer reserves terabytes of shadow memory, "
 		       "RLIMIT_AS cannot be used\n");

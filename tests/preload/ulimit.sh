@@ -5,7 +5,8 @@
 #    with libpgalloc.so preloaded, and pgalloc serves them (statistics);
 #  - requests no allocator can meet (malloc(SIZE_MAX), calloc overflow,
 #    memalign(2^62), realloc to SIZE_MAX, ...) return NULL with ENOMEM,
-#    with and without the limit, with and without pgalloc;
+#    with and without the limit, with and without pgalloc (and with
+#    harden=full, whose red zones add to the size);
 #  - for each size range (small objects, large runs, huge blocks, an
 #    aligned request), allocating until ENOMEM reaches at least MIN_PCT
 #    percent of what the C library's malloc reaches under the same limit,
@@ -79,15 +80,16 @@ else
 fi
 
 # Impossible requests: four ways.
-for mode in plain pgalloc; do
+for mode in plain pgalloc hardened; do
 	for lim in none limited; do
 		cmd=("$PROG" impossible)
 		[[ $mode == pgalloc ]] && cmd=(with_pgalloc "${cmd[@]}")
+		[[ $mode == hardened ]] && cmd=(env PGALLOC_CONF=harden=full LD_PRELOAD="$PT_LIB" "${cmd[@]}")
 		[[ $lim == limited ]] && cmd=(limited "${cmd[@]}")
 		out="$("${cmd[@]}" 2>&1)" || pt_fail "impossible requests ($mode, limit: $lim): $out"
 	done
 done
-pt_log "impossible requests: NULL and ENOMEM with and without pgalloc and the limit"
+pt_log "impossible requests: NULL and ENOMEM with and without pgalloc (also harden=full) and the limit"
 
 # fill_mib [pgalloc] SIZE [ALIGN]: MiB the first and second fill reached,
 # under the limit.
