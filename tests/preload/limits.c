@@ -103,12 +103,17 @@ static void check_block(const struct block *b, size_t index)
 	check_words(b, b->len, b->len, index);
 }
 
+/* malloc through a pointer the compiler cannot see through: knowing
+ * malloc, clang may drop allocations that are only freed again, and with
+ * them the loop until NULL. */
+static void *(*volatile malloc_fn)(size_t) = malloc;
+
 static void *alloc_one(size_t size, size_t align)
 {
 	void *p = NULL;
 
 	if (!align)
-		return malloc(size);
+		return malloc_fn(size);
 	int rc = posix_memalign(&p, align, size);
 	/* posix_memalign reports in its result and leaves errno alone; make
 	 * it look like malloc's failure for the caller's check. */
