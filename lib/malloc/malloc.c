@@ -163,12 +163,14 @@ static void zones_failed(unsigned order)
  * mapped directly, as glibc maps its large chunks; free, realloc and
  * malloc_usable_size find either from the pointer.
  *
- * Under an address-space limit the order is the other way round: a zone
- * never gives back the address space it has grown into, and an exact run
- * strands the rest of its buddy block (a 1 MiB + 1 byte request holds
- * 2 MiB of it), while a mapping costs its own pages and returns them at
- * free. So there a large request is mapped directly, and only when the
- * kernel refuses that too does it try what the zones already hold.
+ * Under an address-space limit below what the zones would span (so that
+ * address space, not memory, runs out first) the order is the other way
+ * round: a zone never gives back the address space it has grown into, and
+ * an exact run strands the rest of its buddy block (a 1 MiB + 1 byte
+ * request holds 2 MiB of it), while a mapping costs its own pages and
+ * returns them at free. So there a large request is mapped directly, and
+ * only when the kernel refuses that too does it try what the zones
+ * already hold.
  */
 /* An exact run from the zones, checked and initialised as the hardening
  * asks (a huge block needs neither check: it was never poisoned). */
@@ -184,7 +186,7 @@ static void *zone_run(size_t size, unsigned min_order, int nid)
 static void *large_alloc(size_t size, unsigned min_order, int nid)
 {
 	bool zones = size <= LARGE_MAX && min_order < PGA_MAX_ORDER;
-	bool map_first = pga_mem.as_limit != SIZE_MAX;
+	bool map_first = pga_mem.map_large_first;
 	int saved = errno;
 	void *p;
 

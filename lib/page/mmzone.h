@@ -304,9 +304,13 @@ struct pga_mem {
 	int nr_zones; /* populated zones, ids 0 .. nr_zones - 1 */
 	unsigned long section_pages;
 	/* RLIMIT_AS at start-up, SIZE_MAX when there is none: the arenas are
-	 * then sparse, and the malloc layer maps large requests directly
-	 * before it grows a zone for them (docs/architecture.md). */
+	 * then sparse (zone.c). */
 	size_t as_limit;
+	/* The limit is below what the zones would span without it: address
+	 * space, not memory, is what runs out, and the malloc layer maps
+	 * large requests directly before it grows a zone for them
+	 * (docs/architecture.md, "Beyond the zones"). */
+	bool map_large_first;
 	bool zlc_enabled; /* more than one node */
 	bool membarrier;  /* remote pcp drains can run at once */
 	bool multi_real;  /* the nodes sit on more than one real node */

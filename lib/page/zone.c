@@ -332,8 +332,9 @@ static void reserve_arena(int zt, unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZO
  * Under an address-space limit the zones together can never hold more than
  * the limit: scale what the nodes want down to it, in proportion, so that
  * the memory map is not reserved for pages that could never be mapped.
+ * Returns whether it had to.
  */
-static void cap_to_limit(unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES], size_t limit)
+static bool cap_to_limit(unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES], size_t limit)
 {
 	unsigned long cap = (unsigned long)(limit >> PGA_PAGE_SHIFT), total = 0, zones = 0;
 
@@ -343,7 +344,7 @@ static void cap_to_limit(unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES], siz
 			zones += want[n][zt] != 0;
 		}
 	if (total <= cap)
-		return;
+		return false;
 	/* Each zone keeps at least one block: scale the rest. */
 	cap = cap > zones * BLOCK_PAGES ? cap - zones * BLOCK_PAGES : 0;
 	for (int n = 0; n < pga_mem.nr_nodes; n++) {
@@ -356,6 +357,7 @@ static void cap_to_limit(unsigned long want[PGA_MAX_NUMNODES][PGA_NR_ZONES], siz
 				want[n][zt] = scaled + BLOCK_PAGES < w ? scaled + BLOCK_PAGES : w;
 		}
 	}
+	return true;
 }
 
 static void init_zone(struct pga_zone *z, int nid, int zt, unsigned long start_pfn,
@@ -405,7 +407,7 @@ void pga_zones_init(void)
 		/* Sparse arenas; what is reserved up front (the memory maps)
 		 * takes at most half of what is left. */
 		sparse = true;
-		cap_to_limit(want, pga_mem.as_limit);
+		pga_mem.map_large_first = cap_to_limit(want, pga_mem.as_limit);
 		if (budget != SIZE_MAX)
 			budget /= 2;
 	}

@@ -17,7 +17,8 @@
  *                85% of what the C library's malloc reaches under the same
  *                limit (measured in a sibling child, in the same run), for
  *                small, large and huge sizes, and again after everything
- *                is freed
+ *                is freed; large requests are mapped first only under a
+ *                limit below what the zones would span
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -362,6 +363,28 @@ static void child_pgalloc(void)
 	t_child_send(mib, sizeof(mib));
 }
 
+/* Which comes first for a large request under a limit: under a tight one
+ * (below what the zones would span) a mapping, under a loose one (the
+ * zones span less: node_limit_mb) the zones, as without a limit. */
+static void child_order_tight(void)
+{
+	set_limit();
+	void *p = pga_malloc(BIG);
+	REQUIRE(p != NULL);
+	CHECK(pga_page_zone(p) < 0);
+	CHECK(pga_owns(p));
+	pga_free(p);
+}
+
+static void child_order_loose(void)
+{
+	set_limit();
+	void *p = pga_malloc(BIG);
+	REQUIRE(p != NULL);
+	CHECK(pga_page_zone(p) >= 0);
+	pga_free(p);
+}
+
 /* Run fn in a child; the two numbers it sent. */
 static bool run_fill(void (*fn)(void), size_t mib[2])
 {
@@ -385,6 +408,9 @@ static void case_rlimit(void)
 {
 	static const size_t sizes[] = {64, 4000, 40000, BIG, (size_t)8 << 20};
 
+	/* HEADROOM is below the node's memory, but above 64 MiB. */
+	t_run_with_conf("rlimit_tight", NULL, child_order_tight);
+	t_run_with_conf("rlimit_loose", "node_limit_mb=64", child_order_loose);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t ref[2], got[2];
 		g_size = sizes[i];
