@@ -89,6 +89,16 @@ tt_expect "--list" "$TT_TMP/list" "^$PID "
 
 # A stopped process: the last figures, and a note.
 kill -STOP "$PID"
+# kill returns before the stop takes effect: a thread still running could
+# answer. Wait (bounded) until the kernel says every thread is stopped.
+for _ in $(seq 100); do
+	stopped=1
+	for st in /proc/"$PID"/task/*/stat; do
+		[[ "$(awk '{print $3}' "$st" 2>/dev/null)" == T ]] || stopped=0
+	done
+	((stopped)) && break
+	sleep 0.05
+done
 rc=0
 "$STAT" "$PID" vmstat >"$TT_TMP/stopped" 2>"$TT_TMP/stopped.err" || rc=$?
 kill -CONT "$PID"
