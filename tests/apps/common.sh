@@ -21,10 +21,12 @@ PT_STATS_FILE=1
 source "$(dirname "${BASH_SOURCE[0]}")/../preload/common.sh"
 
 # This folder (PT_DIR is tests/preload).
+# shellcheck disable=SC2034  # for the tests that source this file
 PA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# Debian's python3 (the one the testsuite package belongs to), for the
-# tests and for the helpers below; the helpers run without the preload.
+# Debian's python3 (the one the testsuite package belongs to): python.sh
+# runs its tests, redis.sh and gcc.sh their helpers (without the preload).
+# shellcheck disable=SC2034
 PA_PYTHON=/usr/bin/python3
 
 # pa_plain CMD...: run CMD (a program or a function) without pgalloc, from

@@ -8,6 +8,7 @@
 # (tests/preload/gcc.sh compiles a generated file of many small functions
 # at -O1; this is code as people write it, at the optimisation level
 # projects ship with.)
+# shellcheck source=tests/apps/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 pt_need gcc gcc

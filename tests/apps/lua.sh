@@ -5,6 +5,7 @@
 # pipelines, string.pack, a table churned). Every allocation of the
 # interpreter goes through realloc and free. (Debian ships Lua without its
 # test suite.) Its output must be the same as without pgalloc.
+# shellcheck source=tests/apps/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 pt_need lua5.4 lua5.4

@@ -6,6 +6,7 @@
 # Data::Dumper: XS and pure Perl), builds strings with closures and pack,
 # and churns a hash. (Debian's perl ships without its core test suite.)
 # Its output must be the same as without pgalloc.
+# shellcheck source=tests/apps/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 pt_need perl perl

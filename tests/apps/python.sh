@@ -8,18 +8,30 @@
 # preload test python.sh runs a workload with both). The verdict of every
 # test case (from regrtest's JUnit XML: ok, failure, error, skipped and
 # why) must be the same as without pgalloc, and the suite's result too.
+# shellcheck source=tests/apps/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 [[ -x $PA_PYTHON ]] || pt_skip "$PA_PYTHON is not installed (scripts/test installs it as root: apt-get install python3)"
-"$PA_PYTHON" -c 'import test.libregrtest' 2>/dev/null ||
-	pt_skip "CPython's test suite is not installed (scripts/test installs it as root: apt-get install libpython3.11-testsuite)"
 
-# Bounded: about 20 s per run on one core. test_threading starts and
-# joins hundreds of threads (pgalloc's per-thread caches come and go) and
-# forks with threads running.
+# Bounded: about 30 s of CPU a run. test_threading (10 s of wall time,
+# more waiting than computing) starts and joins hundreds of threads
+# (pgalloc's per-thread caches come and go) and forks with threads running.
 modules=(test_dict test_list test_tuple test_set test_deque test_collections
 	test_bytes test_unicode test_re test_json test_pickle test_long
 	test_decimal test_sort test_gc test_weakref test_threading)
+
+missing="$("$PA_PYTHON" -I -B -c '
+import importlib.util, sys
+for name in ["test.libregrtest"] + ["test." + m for m in sys.argv[1:]]:
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except ImportError:
+        found = False
+    if not found:
+        print(name, end=" ")
+' "${modules[@]}")"
+[[ -z $missing ]] ||
+	pt_skip "CPython's test suite is not installed, no ${missing% } (scripts/test installs it as root: apt-get install libpython3.11-testsuite)"
 
 # verdicts XML: one line per test case, "NAME VERDICT", sorted (a failing
 # test's message has addresses and timings in it: only its kind is kept).

@@ -20,6 +20,7 @@
 # free, realloc, calloc and malloc_usable_size take the place of
 # jemalloc's (what Redis calls besides, mallctl for its INFO and nallocx
 # for sizes, still reach jemalloc, which then only reports on itself).
+# shellcheck source=tests/apps/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 pt_need redis-server redis-server
@@ -164,11 +165,11 @@ scenario() {
 		tail -n 20 benchmark.out >&2
 		return 1
 	}
-	cli info commandstats >commandstats
+	cli info commandstats >commandstats.txt
 	# calls per command, failed and rejected calls: sorted, without the
 	# commands redis-benchmark sends to set up (CONFIG GET, SELECT) and this
 	# script's CONFIG RESETSTAT.
-	tr -d '\r' <commandstats | sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*rejected_calls=\([0-9]*\),failed_calls=\([0-9]*\)$/\1 \2 \3 \4/p' |
+	tr -d '\r' <commandstats.txt | sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*rejected_calls=\([0-9]*\),failed_calls=\([0-9]*\)$/\1 \2 \3 \4/p' |
 		grep -Ev '^(config\|[a-z]+|select|info) ' | sort >calls
 	sed 's/^/benchmark: /' calls
 	# Every request of every test ran, none failed: N calls per test (LPUSH
