@@ -147,6 +147,72 @@ pga_export int malloc_trim(size_t pad)
 	return pga_malloc_trim(pad);
 }
 
+/*
+ * ---- the C library's other names for the same functions ----
+ *
+ * glibc's allocator is also reachable as __libc_malloc and friends (some
+ * programs and libraries call them to bypass a replacement malloc, and
+ * glibc's own malloc hooks used to) and as cfree (obsolete, still in the
+ * ABI). Defined here, a pointer from any of them is pgalloc's, and nothing
+ * ever reaches glibc's heap with a pgalloc pointer or the other way round.
+ */
+void cfree(void *ptr);
+void *__libc_malloc(size_t size);
+void __libc_free(void *ptr);
+void *__libc_calloc(size_t nmemb, size_t size);
+void *__libc_realloc(void *ptr, size_t size);
+void *__libc_memalign(size_t alignment, size_t size);
+void *__libc_valloc(size_t size);
+void *__libc_pvalloc(size_t size);
+struct mallinfo __libc_mallinfo(void);
+int __libc_mallopt(int param, int value);
+int __posix_memalign(void **memptr, size_t alignment, size_t size);
+
+pga_export void cfree(void *ptr)
+{
+	pga_free_inline(ptr);
+}
+
+pga_export void *__libc_malloc(size_t size)
+{
+	return pga_malloc_inline(size);
+}
+
+pga_export void __libc_free(void *ptr)
+{
+	pga_free_inline(ptr);
+}
+
+pga_export void *__libc_calloc(size_t nmemb, size_t size)
+{
+	return pga_calloc(nmemb, size);
+}
+
+pga_export void *__libc_realloc(void *ptr, size_t size)
+{
+	return pga_realloc(ptr, size);
+}
+
+pga_export void *__libc_memalign(size_t alignment, size_t size)
+{
+	return pga_memalign(alignment, size);
+}
+
+pga_export void *__libc_valloc(size_t size)
+{
+	return pga_valloc(size);
+}
+
+pga_export void *__libc_pvalloc(size_t size)
+{
+	return pga_pvalloc(size);
+}
+
+pga_export int __posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	return pga_posix_memalign(memptr, alignment, size);
+}
+
 /* ---- introspection: glibc's interfaces over pgalloc's counters ---- */
 
 pga_export struct mallinfo2 mallinfo2(void)
@@ -173,7 +239,7 @@ static int mallinfo_int(size_t v)
 	return v > INT_MAX ? INT_MAX : (int)v;
 }
 
-pga_export struct mallinfo mallinfo(void)
+static struct mallinfo mallinfo_int_fields(void)
 {
 	struct mallinfo2 m2 = mallinfo2();
 	struct mallinfo mi;
@@ -189,16 +255,25 @@ pga_export struct mallinfo mallinfo(void)
 	return mi;
 }
 
+pga_export struct mallinfo mallinfo(void)
+{
+	return mallinfo_int_fields();
+}
+
 /*
  * mallopt: glibc's parameters, mapped where pgalloc has the same knob
  * (docs/configuration.md, "mallopt"):
  *   M_TRIM_THRESHOLD  -1 (never trim) turns background reclaim off, any
  *                     other value back on (background_reclaim);
- * the others are accepted (return 1) so that programs tuning glibc keep
- * working, but have no effect: they describe glibc's arenas, bins and mmap
- * threshold, which pgalloc does not have (its huge threshold is the
- * largest buddy block, 4 MiB). Anything else returns 0, as glibc does for
- * an unknown parameter.
+ * the others are accepted (return 1) when glibc would accept the value, so
+ * that programs tuning glibc keep working, but have no effect: they
+ * describe glibc's arenas, bins and mmap threshold, which pgalloc does not
+ * have (its huge threshold is the largest buddy block, 4 MiB). A value
+ * glibc rejects returns 0 and changes nothing, as there: M_MXFAST above
+ * 80 * sizeof(size_t) / 4 or negative, M_MMAP_THRESHOLD above 32 MiB
+ * (glibc's HEAP_MAX_SIZE / 2) or negative, negative M_TOP_PAD or
+ * M_MMAP_MAX, M_ARENA_TEST or M_ARENA_MAX not above 0. An unknown
+ * parameter returns 0, as in glibc.
  */
 pga_export int mallopt(int param, int value)
 {
@@ -207,17 +282,31 @@ pga_export int mallopt(int param, int value)
 		pga_kswapd_set_enabled(value >= 0);
 		return 1;
 	case M_MXFAST:
-	case M_TOP_PAD:
+		return value >= 0 && (size_t)value <= 80 * sizeof(size_t) / 4;
 	case M_MMAP_THRESHOLD:
+		return value >= 0 && value <= (32 << 20);
+	case M_TOP_PAD:
 	case M_MMAP_MAX:
-	case M_CHECK_ACTION:
-	case M_PERTURB:
+		return value >= 0;
 	case M_ARENA_TEST:
 	case M_ARENA_MAX:
+		return value > 0;
+	case M_CHECK_ACTION:
+	case M_PERTURB:
 		return 1;
 	default:
 		return 0;
 	}
+}
+
+pga_export int __libc_mallopt(int param, int value)
+{
+	return mallopt(param, value);
+}
+
+pga_export struct mallinfo __libc_mallinfo(void)
+{
+	return mallinfo_int_fields();
 }
 
 static void stats_line(struct pga_fmt *f, const char *label, uint64_t v)
@@ -351,17 +440,30 @@ pga_export int malloc_info(int options, FILE *fp)
 /*
  * ---- pointers pgalloc never handed out ----
  *
- * They come from the C library's allocator: memory it handed out before
- * pgalloc was loaded (dlopen), or through its __libc_ names. pgalloc's
- * free, realloc and malloc_usable_size pass them here, and they go back
- * where they came from. glibc exports its allocator as __libc_free and
- * __libc_realloc; the references are weak so that the library still loads
- * on a C library without them, which is then looked up with dlsym (and
- * without that either, a foreign pointer is leaked rather than crashed on).
- * dlsym runs only when such a pointer first shows up, never at load time.
+ * pgalloc exports every entry point of the C library's allocator, its
+ * __libc_ names included, so once it is loaded the C library's allocator
+ * hands out nothing more. A pointer that is not pgalloc's can still be the
+ * C library's in two cases only: pgalloc was loaded with dlopen after the
+ * program had allocated (the program's own calls keep going to the C
+ * library then, but one that reaches pgalloc's free by dlsym can pass such
+ * a pointer), or memory allocated before pgalloc took over. Everything else
+ * (a stack or global address, an mmap'd page, a pointer freed twice) is a
+ * misuse, reported by the malloc layer.
+ *
+ * pga_foreign_owns decides it from what the C library and the kernel say,
+ * not from the bytes around the pointer (the C library's own check reads a
+ * chunk header 16 bytes before it, which for a stack or mmap'd address is
+ * whatever is there):
+ *   1. the C library's mallinfo2 (its own, found after pgalloc): when its
+ *      heap holds no memory at all (arena and mmapped bytes 0), which is
+ *      the case in every process pgalloc was preloaded into, nothing can be
+ *      its: no;
+ *   2. otherwise p must lie in memory the C library allocates from: the brk
+ *      heap or an anonymous mapping, as /proc/self/maps lists them (not a
+ *      stack, a file, a named mapping such as pgalloc's own); then yes.
+ * The C library's functions are looked up with dlsym(RTLD_NEXT) only when
+ * such a pointer first shows up, never at load time.
  */
-extern void __libc_free(void *ptr) __attribute__((weak));
-extern void *__libc_realloc(void *ptr, size_t size) __attribute__((weak));
 
 /* The C library's definition of name, found after this library; NULL when
  * there is none or dlsym finds our own (self). */
@@ -375,35 +477,50 @@ static void *libc_symbol(const char *name, void *self)
 typedef void free_fn(void *);
 typedef void *realloc_fn(void *, size_t);
 typedef size_t usable_size_fn(void *);
+typedef struct mallinfo2 mallinfo2_fn(void);
 
 static _Atomic(free_fn *) libc_free_fn;
 static _Atomic(realloc_fn *) libc_realloc_fn;
 static _Atomic(usable_size_fn *) libc_usable_size_fn;
 
+/* *slot, looked up once. */
+#define LIBC_FN(slot, type, name, self)                                                            \
+	({                                                                                         \
+		type *fn_ = atomic_load_explicit(&(slot), memory_order_acquire);                   \
+		if (!fn_) {                                                                        \
+			fn_ = (type *)libc_symbol(name, (void *)(self));                           \
+			atomic_store_explicit(&(slot), fn_, memory_order_release);                 \
+		}                                                                                  \
+		fn_;                                                                               \
+	})
+
+bool pga_foreign_owns(const void *p)
+{
+	mallinfo2_fn *mi = (mallinfo2_fn *)libc_symbol("mallinfo2", (void *)mallinfo2);
+
+	if (!mi)
+		return false;
+	struct mallinfo2 m = mi();
+	if (m.arena == 0 && m.hblkhd == 0)
+		return false;
+	char name[32];
+	if (!pga_os_find_mapping(p, name, sizeof(name)))
+		return false;
+	return name[0] == '\0' || strcmp(name, "[heap]") == 0;
+}
+
 void pga_foreign_free(void *p)
 {
-	if (__libc_free) {
-		__libc_free(p);
-		return;
-	}
-	free_fn *fn = atomic_load_explicit(&libc_free_fn, memory_order_acquire);
-	if (!fn) {
-		fn = (free_fn *)libc_symbol("free", (void *)free);
-		atomic_store_explicit(&libc_free_fn, fn, memory_order_release);
-	}
+	free_fn *fn = LIBC_FN(libc_free_fn, free_fn, "free", free);
+
 	if (fn)
 		fn(p);
 }
 
 void *pga_foreign_realloc(void *p, size_t size)
 {
-	if (__libc_realloc)
-		return __libc_realloc(p, size);
-	realloc_fn *fn = atomic_load_explicit(&libc_realloc_fn, memory_order_acquire);
-	if (!fn) {
-		fn = (realloc_fn *)libc_symbol("realloc", (void *)realloc);
-		atomic_store_explicit(&libc_realloc_fn, fn, memory_order_release);
-	}
+	realloc_fn *fn = LIBC_FN(libc_realloc_fn, realloc_fn, "realloc", realloc);
+
 	if (!fn) {
 		errno = ENOMEM;
 		return NULL;
@@ -413,12 +530,8 @@ void *pga_foreign_realloc(void *p, size_t size)
 
 size_t pga_foreign_usable_size(void *p)
 {
-	usable_size_fn *fn = atomic_load_explicit(&libc_usable_size_fn, memory_order_acquire);
+	usable_size_fn *fn =
+	    LIBC_FN(libc_usable_size_fn, usable_size_fn, "malloc_usable_size", malloc_usable_size);
 
-	if (!fn) {
-		fn =
-		    (usable_size_fn *)libc_symbol("malloc_usable_size", (void *)malloc_usable_size);
-		atomic_store_explicit(&libc_usable_size_fn, fn, memory_order_release);
-	}
 	return fn ? fn(p) : 0;
 }

@@ -13,6 +13,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -524,4 +526,128 @@ void pga_os_log(const char *msg, size_t len)
 void pga_os_abort(void)
 {
 	abort();
+}
+
+void pga_os_random(void *buf, size_t len)
+{
+	unsigned char *b = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		long n = syscall(SYS_getrandom, b + got, len - got, 0x0001 /* GRND_NONBLOCK */);
+		if (n > 0) {
+			got += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (got == len)
+		return;
+	/* No entropy from the kernel yet (early boot) or no getrandom: the 16
+	 * bytes the kernel put in the auxiliary vector for the C library's
+	 * stack protector, stirred with the clock and this call's addresses. */
+	const unsigned char *at = (const unsigned char *)getauxval(AT_RANDOM);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t x =
+	    (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uintptr_t)&ts ^ (uintptr_t)buf;
+	for (size_t i = got; i < len; i++) {
+		x ^= at ? at[i % 16] : 0;
+		x = x * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
+		b[i] = (unsigned char)(x >> 56);
+	}
+}
+
+/* Parse a hex number at *p, advancing it. */
+static uintptr_t scan_hex(const char **p, const char *end)
+{
+	uintptr_t v = 0;
+
+	for (; *p < end; (*p)++) {
+		char c = **p;
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else
+			break;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* One line of /proc/self/maps, [line, end): does it hold a? Then copy its
+ * path name (the sixth field, possibly empty) to name. */
+static bool maps_line_match(const char *line, const char *end, uintptr_t a, char *name, size_t len)
+{
+	const char *p = line;
+	uintptr_t lo = scan_hex(&p, end);
+
+	if (p >= end || *p != '-')
+		return false;
+	p++;
+	uintptr_t hi = scan_hex(&p, end);
+	if (a < lo || a >= hi)
+		return false;
+	/* Skip perms, offset, dev, inode: four fields. */
+	for (int field = 0; field < 4; field++) {
+		while (p < end && *p == ' ')
+			p++;
+		while (p < end && *p != ' ')
+			p++;
+	}
+	while (p < end && *p == ' ')
+		p++;
+	size_t n = (size_t)(end - p);
+	if (len) {
+		if (n >= len)
+			n = len - 1;
+		memcpy(name, p, n);
+		name[n] = '\0';
+	}
+	return true;
+}
+
+bool pga_os_find_mapping(const void *addr, char *name, size_t len)
+{
+	char buf[4096];
+	size_t have = 0;
+	bool found = false;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		char *line = buf, *nl;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			if (maps_line_match(line, nl, (uintptr_t)addr, name, len)) {
+				found = true;
+				goto done;
+			}
+			line = nl + 1;
+		}
+		/* Keep the partial line; a line longer than the buffer (a very
+		 * long path) is dropped. */
+		have -= (size_t)(line - buf);
+		if (have == sizeof(buf))
+			have = 0;
+		memmove(buf, line, have);
+	}
+done:
+	close(fd);
+	return found;
+}
+
+bool pga_os_guard(void *addr, size_t len)
+{
+	return mprotect(addr, len, PROT_NONE) == 0;
 }

@@ -210,4 +210,18 @@ void pga_os_log(const char *msg, size_t len);
 /* Abort the process (SIGABRT), like glibc on heap corruption. */
 __attribute__((noreturn)) void pga_os_abort(void);
 
+/* Fill buf with len random bytes: getrandom(2), without blocking; where
+ * the kernel has none to give, the auxiliary vector's AT_RANDOM bytes
+ * mixed with the clock and addresses (never fails). */
+void pga_os_random(void *buf, size_t len);
+
+/* Find the mapping addr lies in, as the kernel lists it (/proc/self/maps):
+ * true when there is one, with its path name in name ("" for anonymous
+ * memory, "[heap]" for the brk heap, "[stack]", "[anon:NAME]"...),
+ * truncated to len. Reads the file with no allocation; O(mappings). */
+bool pga_os_find_mapping(const void *addr, char *name, size_t len);
+
+/* Make [addr, addr + len) inaccessible (mprotect PROT_NONE): a guard. */
+bool pga_os_guard(void *addr, size_t len);
+
 #endif /* PGA_OS_H */

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "harden.h"
 #include "mmzone.h"
 #include "options.h"
 #include "os.h"
@@ -53,6 +54,7 @@
 #include "thread.h"
 
 #define CACHE_SLOTS     16
+#define FREED_SLOTS     64
 #define CACHE_MIN_BYTES ((size_t)64 << 20)
 
 struct cached_block {
@@ -106,7 +108,30 @@ static struct {
 	unsigned nr_cached;
 	size_t cached_bytes;
 	struct cached_block cache[CACHE_SLOTS];
+	/* The start addresses of the last FREED_SLOTS blocks freed (a ring,
+	 * next the slot to write), so that a second free of one is named a
+	 * double free, not only an invalid pointer, even once its address
+	 * was unmapped and mapped again by someone else. An allocation that
+	 * reuses an address takes it out. */
+	uintptr_t freed[FREED_SLOTS];
+	unsigned freed_next;
 } huge = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Forget addr as a freed block: it is allocated again. Caller holds the
+ * lock. */
+static void freed_forget(uintptr_t addr)
+{
+	for (unsigned i = 0; i < FREED_SLOTS; i++)
+		if (huge.freed[i] == addr)
+			huge.freed[i] = 0;
+}
+
+/* Caller holds the lock. */
+static void freed_record(uintptr_t addr)
+{
+	huge.freed[huge.freed_next] = addr;
+	huge.freed_next = (huge.freed_next + 1) % FREED_SLOTS;
+}
 
 /* At most half the huge memory in use, or CACHE_MIN_BYTES. */
 static size_t cache_limit(void)
@@ -308,6 +333,35 @@ static struct cached_block cache_find(size_t len, int node)
 	return (struct cached_block){0, 0, 0, -1};
 }
 
+/*
+ * huge_guard_pages: the block at p (len bytes, aligned to align) has an
+ * inaccessible page on either side: it is mapped align + len + one page,
+ * the block at align from the start, the page before it and the page after
+ * it PROT_NONE. Such blocks are never cached (their mapping is not the
+ * block's) nor resized in place (the malloc layer moves them).
+ */
+static void *guarded_map(size_t len, size_t align)
+{
+	if (len > SIZE_MAX - align - PGA_PAGE_SIZE)
+		return NULL;
+	char *base = pga_os_map(align + len + PGA_PAGE_SIZE, align);
+	if (!base)
+		return NULL;
+	char *p = base + align;
+	if (!pga_os_guard(p - PGA_PAGE_SIZE, PGA_PAGE_SIZE) ||
+	    !pga_os_guard(p + len, PGA_PAGE_SIZE)) {
+		pga_os_unmap(base, align + len + PGA_PAGE_SIZE);
+		return NULL;
+	}
+	pga_os_name_mapping(p, len, "pgalloc huge");
+	return p;
+}
+
+static void guarded_unmap(void *p, size_t len, size_t align)
+{
+	pga_os_unmap((char *)p - align, align + len + PGA_PAGE_SIZE);
+}
+
 void *pga_huge_alloc(size_t size, size_t align, bool zero)
 {
 	size_t len = map_size(size);
@@ -323,7 +377,11 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 	shift = pga_ilog2(align);
 	if (!len)
 		goto nomem;
-	if (align == PGA_PAGE_SIZE) {
+	if (pga_mharden.guard_pages) {
+		p = guarded_map(len, align);
+		if (!p)
+			goto nomem;
+	} else if (align == PGA_PAGE_SIZE) {
 		pthread_mutex_lock(&huge.lock);
 		cache_expire(pga_os_now_ms(), &old);
 		b = cache_find(len, pga_thread_huge_node());
@@ -362,10 +420,15 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 
 	pthread_mutex_lock(&huge.lock);
 	ok = table_insert((uintptr_t)p, len | shift);
+	if (ok)
+		freed_forget((uintptr_t)p);
 	pthread_mutex_unlock(&huge.lock);
 	if (likely(ok))
 		return p;
-	pga_os_unmap(p, len);
+	if (pga_mharden.guard_pages)
+		guarded_unmap(p, len, align);
+	else
+		pga_os_unmap(p, len);
 nomem:
 	errno = ENOMEM;
 	return NULL;
@@ -375,7 +438,7 @@ bool pga_huge_free(void *p)
 {
 	struct unmap_list out = {.n = 0};
 	struct huge_entry *e;
-	size_t len = 0;
+	size_t len = 0, align = 0;
 	bool cached = false;
 
 	/* Every huge allocation starts on a page: anything else is not one,
@@ -391,8 +454,10 @@ bool pga_huge_free(void *p)
 	e = table_find((uintptr_t)p);
 	if (e) {
 		len = entry_size(e);
-		bool plain = entry_align(e) <= PGA_PAGE_SIZE;
+		align = entry_align(e);
+		bool plain = align <= PGA_PAGE_SIZE && !pga_mharden.guard_pages;
 		table_remove(e);
+		freed_record((uintptr_t)p);
 		uint64_t now = pga_os_now_ms();
 		cache_expire(now, &out);
 		if (plain && pga_opts.decay_ms > 0 && len <= cache_limit()) {
@@ -408,8 +473,12 @@ bool pga_huge_free(void *p)
 	pthread_mutex_unlock(&huge.lock);
 	/* Out of the table, but still mapped until here: no other thread can
 	 * be given this address before the unmap. */
-	if (len && !cached)
-		pga_os_unmap(p, len);
+	if (len && !cached) {
+		if (pga_mharden.guard_pages)
+			guarded_unmap(p, len, align < PGA_PAGE_SIZE ? PGA_PAGE_SIZE : align);
+		else
+			pga_os_unmap(p, len);
+	}
 	if (cached)
 		pga_kswapd_kick();
 	unmap_all(&out);
@@ -448,6 +517,39 @@ size_t pga_huge_usable_size(const void *p)
 		len = entry_size(e);
 	pthread_mutex_unlock(&huge.lock);
 	return len;
+}
+
+enum pga_huge_kind pga_huge_lookup(const void *p, size_t *usable)
+{
+	uintptr_t a = (uintptr_t)p;
+	enum pga_huge_kind kind = PGA_HUGE_NONE;
+
+	*usable = 0;
+	pthread_mutex_lock(&huge.lock);
+	struct huge_entry *e = (a & (PGA_PAGE_SIZE - 1)) ? NULL : table_find(a);
+	if (e) {
+		kind = PGA_HUGE_LIVE;
+		*usable = entry_size(e);
+		goto out;
+	}
+	/* Not a start: inside a live block? O(table): only for pointers that
+	 * are about to be reported. */
+	for (size_t i = 0; huge.slots && i <= huge.mask; i++) {
+		const struct huge_entry *s = &huge.slots[i];
+		if (s->addr && a - s->addr < entry_size(s)) {
+			kind = PGA_HUGE_INTERIOR;
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < huge.nr_cached; i++)
+		if (a == huge.cache[i].addr)
+			kind = PGA_HUGE_FREED;
+	for (unsigned i = 0; a && i < FREED_SLOTS; i++)
+		if (a == huge.freed[i])
+			kind = PGA_HUGE_FREED;
+out:
+	pthread_mutex_unlock(&huge.lock);
+	return kind;
 }
 
 /*
@@ -499,6 +601,10 @@ void *pga_huge_realloc(void *p, size_t size)
 	/* Cannot fail: the reservation kept room for it. */
 	ok = q ? table_insert((uintptr_t)q, len | (size_shift & SHIFT_MASK))
 	       : table_insert((uintptr_t)p, size_shift);
+	if (q && q != p) {
+		freed_forget((uintptr_t)q);
+		freed_record((uintptr_t)p);
+	}
 	pthread_mutex_unlock(&huge.lock);
 	PGA_CHECK(ok);
 	if (!q)

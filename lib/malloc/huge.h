@@ -31,6 +31,14 @@ unsigned long pga_huge_shrink(bool all);
  * one. */
 size_t pga_huge_usable_size(const void *p);
 
+/* What p is to the huge table (for the reports of misuse): the start of a
+ * live block (*usable its size), a pointer inside one, the start of a
+ * block freed lately (in the huge cache, or among the last 64 freed), or
+ * none of these. Takes the table lock; O(live blocks) for a pointer that is
+ * not a start. */
+enum pga_huge_kind { PGA_HUGE_NONE, PGA_HUGE_LIVE, PGA_HUGE_INTERIOR, PGA_HUGE_FREED };
+enum pga_huge_kind pga_huge_lookup(const void *p, size_t *usable);
+
 /* Resize the huge allocation p to size bytes (mremap, may move; an
  * over-aligned block keeps its alignment); returns the new address, or NULL
  * with errno ENOMEM (p is then untouched). */

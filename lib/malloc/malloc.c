@@ -9,8 +9,12 @@
  *   larger, or aligned beyond 4 MiB    a huge mapping (huge.c)
  *
  * Every pointer is 16-byte aligned. The kind of a pointer is found from
- * its page descriptor (PG_slab, PG_exact) or the huge table, in O(1); any
- * other pointer is not pgalloc's and goes to the pga_foreign_* hooks.
+ * its page descriptor (PG_slab, PG_exact) or the huge table, in O(1). A
+ * pointer that is none of these is a misuse, reported with the function's
+ * name and what was wrong (pgalloc: free(): double free: ADDR, or invalid
+ * pointer, or use after free), then abort; unless it is the C library's
+ * (pga_foreign_owns, which only the preload shim can say yes to), then it
+ * goes back there through the pga_foreign_* hooks.
  */
 #include "malloc_layer.h"
 
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include "bug.h"
+#include "harden.h"
 #include "mempolicy.h"
 #include "page_alloc.h"
 #include "reclaim.h"
@@ -82,7 +87,14 @@ pga_noreturn pga_cold static void bad_pointer(const char *what, const void *p)
 	pga_report_abort(what, p, NULL, 0);
 }
 
-/* Defaults for a plain library: nothing else could have allocated p. */
+/* Defaults for a plain library: nothing else could have allocated p, so
+ * the others are never called. */
+__attribute__((weak)) bool pga_foreign_owns(const void *p)
+{
+	(void)p;
+	return false;
+}
+
 __attribute__((weak)) void pga_foreign_free(void *p)
 {
 	bad_pointer("free(): invalid pointer", p);
@@ -109,14 +121,48 @@ static void *large_alloc(size_t size, unsigned min_order, int nid)
 static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
 {
 	struct pga_kmem_cpu *c = &pga_slab_home[cls];
-	void *obj = c->freelist;
 
-	if (likely(obj)) {
-		c->freelist = *(void **)obj;
-		c->count--;
-		return obj;
-	}
+	if (c->freelist)
+		return pga_slab_cache_pop(c, cls);
 	return pga_slab_alloc_slow(t, cls);
+}
+
+/* The size class a small request of size bytes takes: with red zones, room
+ * for one after it. Returns false when it no longer fits a slab. */
+static bool small_class(size_t size, unsigned *cls)
+{
+	if (unlikely(pga_mharden.red_zone))
+		size += PGA_RED_ZONE_MIN;
+	if (size > PGA_SLAB_MAX)
+		return false;
+	*cls = pga_size_to_class(size);
+	return true;
+}
+
+/* A small object p of class cls for a request of size bytes: its red zone
+ * set up, when there are red zones. */
+static void *small_ready(void *p, unsigned cls, size_t size)
+{
+	if (p && unlikely(pga_mharden.red_zone))
+		pga_red_zone_arm(p, size, pga_size_classes[cls].size);
+	return p;
+}
+
+/* malloc with the opt-in checks on (harden.h): every request comes here. */
+static void *harden_malloc(struct pga_slab_cpu *t, size_t size)
+{
+	unsigned cls;
+	void *p;
+
+	if (small_class(size, &cls))
+		return small_ready(small_alloc(t, cls), cls, size);
+	if (size <= LARGE_MAX) {
+		p = pga_alloc_pages_exact_order(-1, size ? size : 1, 0, LARGE_GFP);
+		if (p)
+			pga_harden_run_alloc(p, size);
+		return p;
+	}
+	return pga_huge_alloc(size, PGA_PAGE_SIZE, pga_mharden.init_on_alloc);
 }
 
 void *pga_malloc_slow(size_t size)
@@ -127,6 +173,8 @@ void *pga_malloc_slow(size_t size)
 
 	if (unlikely(!t))
 		return bootstrap_alloc(size);
+	if (unlikely(pga_mharden.debug))
+		return harden_malloc(t, size);
 	if (size <= PGA_SLAB_MAX)
 		p = small_alloc(t, pga_size_to_class(size));
 	else if (size <= LARGE_MAX)
@@ -153,10 +201,15 @@ pga_export void *pga_malloc_node(size_t size, int nid)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size <= PGA_SLAB_MAX)
-		return pga_slab_alloc_node(pga_slab_get(), pga_size_to_class(size), nid);
-	if (size <= LARGE_MAX)
-		return large_alloc(size, 0, nid);
+	unsigned cls;
+	if (small_class(size, &cls))
+		return small_ready(pga_slab_alloc_node(pga_slab_get(), cls, nid), cls, size);
+	if (size <= LARGE_MAX) {
+		void *run = large_alloc(size, 0, nid);
+		if (run && unlikely(pga_mharden.debug))
+			pga_harden_run_alloc(run, size);
+		return run;
+	}
 	/* A huge block is the kernel's to place: ask for the node's pages,
 	 * moving those of a block reused from the huge cache. */
 	void *p = pga_huge_alloc(size, PGA_PAGE_SIZE, false);
@@ -175,9 +228,44 @@ struct ptr_info {
 	size_t usable;
 };
 
-/* Classify p; a pointer into pgalloc's zones that is not the start of a
- * live block is reported and aborts (what: the calling function). */
-static struct ptr_info classify(void *p, const char *what)
+/*
+ * The API function a pointer was passed to, for the report of a misuse:
+ * its name, and how it names a pointer to freed memory (a second free is a
+ * double free; any other use, a use after free).
+ */
+struct api_fn {
+	const char *invalid; /* "free(): invalid pointer" */
+	const char *freed;   /* "free(): double free" */
+};
+
+static const struct api_fn fn_free = {"free(): invalid pointer", "free(): double free"};
+static const struct api_fn fn_realloc = {"realloc(): invalid pointer", "realloc(): use after free"};
+static const struct api_fn fn_usable = {"malloc_usable_size(): invalid pointer",
+                                        "malloc_usable_size(): use after free"};
+
+/*
+ * Is the page at pfn of zone free: the head of a free buddy block or of a
+ * block on a pcp list, or inside one? A block of order o starts at a
+ * multiple of 2^o pages, so the candidates are the pfn rounded down to each
+ * order. Read without the zone lock: a report of a misuse, whose verdict
+ * only chooses between two messages.
+ */
+static bool page_is_free(const struct pga_zone *zone, unsigned long pfn)
+{
+	for (unsigned o = 0; o < PGA_MAX_ORDER; o++) {
+		unsigned long head = pfn & ~((1UL << o) - 1);
+		if (head < zone->zone_start_pfn)
+			break;
+		const struct pga_page *h = pga_pfn_to_page(zone, head);
+		if ((pga_page_flags(h) & (PGA_PG_BUDDY | PGA_PG_PCP)) && h->order >= o)
+			return true;
+	}
+	return false;
+}
+
+/* Classify p; a pointer that is not the start of a live block and not the
+ * C library's is reported and aborts (fn: the calling function). */
+static struct ptr_info classify(void *p, const struct api_fn *fn)
 {
 	struct ptr_info pi = {.kind = PTR_FOREIGN};
 	unsigned long pfn;
@@ -191,17 +279,39 @@ static struct ptr_info classify(void *p, const char *what)
 		if (is_bootstrap(p)) {
 			pi.kind = PTR_BOOTSTRAP;
 			pi.usable = bootstrap_size(p);
-		} else if ((pi.usable = pga_huge_usable_size(p)) != 0) {
-			pi.kind = PTR_HUGE;
+			return pi;
 		}
+		switch (pga_huge_lookup(p, &pi.usable)) {
+		case PGA_HUGE_LIVE:
+			pi.kind = PTR_HUGE;
+			return pi;
+		case PGA_HUGE_FREED:
+			bad_pointer(fn->freed, p);
+		case PGA_HUGE_INTERIOR:
+			bad_pointer(fn->invalid, p);
+		case PGA_HUGE_NONE:
+			break;
+		}
+		if (!pga_foreign_owns(p))
+			bad_pointer(fn->invalid, p);
 		return pi;
 	}
-	uint32_t off = 0;
+	uint32_t off = (uint32_t)((uintptr_t)p & (PGA_PAGE_SIZE - 1));
 	struct pga_page *page = pga_slab_head(pga_pfn_to_page(pi.zone, pfn), &off);
 	pi.page = page;
 	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB)) {
+		const struct pga_sizeclass *sc = &pga_size_classes[page->slab_class];
+		if (!pga_slab_obj_start(sc, off))
+			bad_pointer(fn->invalid, p);
+		if (pga_freeptr_is_free(p))
+			bad_pointer(fn->freed, p);
 		pi.kind = PTR_SLAB;
-		pi.usable = pga_size_classes[page->slab_class].size;
+		pi.usable = unlikely(pga_mharden.red_zone)
+		                ? pga_red_zone_size(p, sc->size,
+		                                    fn == &fn_free      ? "free"
+		                                    : fn == &fn_realloc ? "realloc"
+		                                                        : "malloc_usable_size")
+		                : sc->size;
 		return pi;
 	}
 	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
@@ -210,9 +320,9 @@ static struct ptr_info classify(void *p, const char *what)
 		pi.usable = (size_t)page->private_ << PGA_PAGE_SHIFT;
 		return pi;
 	}
-	if (pga_page_flags(page) & (PGA_PG_BUDDY | PGA_PG_PCP))
-		bad_pointer("double free or use of a freed pointer", p);
-	bad_pointer(what, p);
+	if (page_is_free(pi.zone, pfn))
+		bad_pointer(fn->freed, p);
+	bad_pointer(fn->invalid, p);
 }
 
 static void free_slab_object(struct pga_zone *zone, struct pga_page *slab, void *p)
@@ -227,8 +337,9 @@ void pga_free_slow(void *p)
 	struct pga_zone *zone = pga_addr_to_zone(p, &pfn);
 
 	/* The common case first: an object of a slab that is not the
-	 * thread's cpu slab. */
-	if (likely(zone)) {
+	 * thread's cpu slab. (With red zones, classify's checks come first:
+	 * the red zone is found from the start of a live object.) */
+	if (likely(zone && !pga_mharden.red_zone)) {
 		uint32_t off = 0;
 		struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
 		if (likely(pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB))) {
@@ -237,20 +348,26 @@ void pga_free_slow(void *p)
 		}
 	}
 
-	struct ptr_info pi = classify(p, "free(): invalid pointer");
+	struct ptr_info pi = classify(p, &fn_free);
 
 	switch (pi.kind) {
 	case PTR_NULL:
 	case PTR_BOOTSTRAP:
 		return;
 	case PTR_SLAB:
+		if (unlikely(pga_mharden.red_zone))
+			pga_red_zone_check(p, pga_size_classes[pi.page->slab_class].size);
 		free_slab_object(pi.zone, pi.page, p);
 		return;
 	case PTR_EXACT:
+		if (unlikely(pga_mharden.debug))
+			pga_harden_run_free(p, pi.usable);
 		pga_free_pages_exact(p, pi.usable);
 		return;
 	case PTR_HUGE:
-		pga_huge_free(p);
+		/* Freed meanwhile by another thread: a race of two frees. */
+		if (!pga_huge_free(p))
+			bad_pointer(fn_free.freed, p);
 		return;
 	case PTR_FOREIGN:
 		pga_foreign_free(p);
@@ -263,22 +380,37 @@ pga_export void pga_free(void *p)
 	pga_free_inline(p);
 }
 
+/* check_sized_free: the size given to a sized free against the block. */
+static void check_sized(void *p, size_t size, bool aligned)
+{
+	struct ptr_info pi = classify(p, &fn_free);
+
+	if (pi.kind == PTR_SLAB || pi.kind == PTR_EXACT || pi.kind == PTR_HUGE)
+		pga_harden_check_size(
+		    p, size,
+		    pi.kind == PTR_SLAB ? pga_size_classes[pi.page->slab_class].size : pi.usable,
+		    pi.kind == PTR_SLAB && pga_mharden.red_zone ? pi.usable : 0, aligned,
+		    pi.kind != PTR_SLAB);
+}
+
 pga_export void pga_free_sized(void *p, size_t size)
 {
-	(void)size;
+	if (unlikely(pga_mharden.sized) && p)
+		check_sized(p, size, false);
 	pga_free_inline(p);
 }
 
 pga_export void pga_free_aligned_sized(void *p, size_t alignment, size_t size)
 {
 	(void)alignment;
-	(void)size;
+	if (unlikely(pga_mharden.sized) && p)
+		check_sized(p, size, true);
 	pga_free_inline(p);
 }
 
 pga_export size_t pga_malloc_usable_size(void *p)
 {
-	struct ptr_info pi = classify(p, "malloc_usable_size(): invalid pointer");
+	struct ptr_info pi = classify(p, &fn_usable);
 
 	if (pi.kind == PTR_FOREIGN)
 		return pga_foreign_usable_size(p);
@@ -340,7 +472,7 @@ static void *realloc_move(void *p, size_t old_usable, size_t size)
 
 pga_export void *pga_realloc(void *p, size_t size)
 {
-	struct ptr_info pi = classify(p, "realloc(): invalid pointer");
+	struct ptr_info pi = classify(p, &fn_realloc);
 
 	switch (pi.kind) {
 	case PTR_NULL:
@@ -355,6 +487,10 @@ pga_export void *pga_realloc(void *p, size_t size)
 		pga_free_inline(p);
 		return NULL;
 	}
+	/* The checks see every block from its start: never resized in
+	 * place. */
+	if (unlikely(pga_mharden.debug))
+		return realloc_move(p, pi.usable, size);
 	switch (pi.kind) {
 	case PTR_SLAB:
 		/* In place while the request still fits and would not fit a
@@ -409,17 +545,22 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
 		return NULL;
 	}
 	if (alignment <= PGA_PAGE_SIZE && size <= PGA_SLAB_MAX) {
-		size_t want = pga_round_up(size ? size : 1, alignment);
+		size_t room = pga_mharden.red_zone ? PGA_RED_ZONE_MIN : 0;
+		size_t want = pga_round_up((size ? size : 1) + room, alignment);
 		for (unsigned cls = want <= PGA_SLAB_MAX ? pga_size_to_class(want)
 		                                         : PGA_NR_SIZE_CLASSES;
 		     cls < PGA_NR_SIZE_CLASSES; cls++)
 			if (pga_size_classes[cls].size % alignment == 0)
-				return small_alloc(t, cls);
+				return small_ready(small_alloc(t, cls), cls, size);
 	}
 	unsigned order = alignment <= PGA_PAGE_SIZE ? 0 : pga_ilog2(alignment) - PGA_PAGE_SHIFT;
-	if (size <= LARGE_MAX && order < PGA_MAX_ORDER)
-		return pga_alloc_pages_exact_order(-1, size ? size : 1, order, LARGE_GFP);
-	return pga_huge_alloc(size ? size : 1, alignment, false);
+	if (size <= LARGE_MAX && order < PGA_MAX_ORDER) {
+		void *run = pga_alloc_pages_exact_order(-1, size ? size : 1, order, LARGE_GFP);
+		if (run && unlikely(pga_mharden.debug))
+			pga_harden_run_alloc(run, size);
+		return run;
+	}
+	return pga_huge_alloc(size ? size : 1, alignment, pga_mharden.init_on_alloc);
 }
 
 static bool is_power_of_two(size_t x)

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "client.h"
+#include "harden.h"
 #include "page_alloc.h"
 
 _Atomic bool pga_malloc_ready;
@@ -39,6 +40,7 @@ void pga_malloc_init(void)
 	pga_slab_init();
 	pthread_mutex_lock(&init_lock);
 	if (!atomic_load_explicit(&pga_malloc_ready, memory_order_relaxed)) {
+		pga_harden_init();
 		pga_page_register_client(&malloc_client);
 		atomic_store_explicit(&pga_malloc_ready, true, memory_order_release);
 	}

@@ -8,6 +8,7 @@
 #ifndef PGA_MALLOC_LAYER_H
 #define PGA_MALLOC_LAYER_H
 
+#include "freeptr.h"
 #include "huge.h"
 #include "mmzone.h"
 #include "sizeclass.h"
@@ -24,24 +25,34 @@ extern _Atomic bool pga_malloc_ready;
 
 /*
  * Pointers pgalloc never handed out (not in a zone, not a huge mapping).
- * The preload shim defines these to forward them to the C library's own
- * allocator; the weak defaults in malloc.c, used when pgalloc is linked as
- * a plain library, report an invalid pointer and abort.
+ * pga_foreign_owns says whether the C library's allocator handed p out;
+ * only then do the others take it back there. The preload shim defines
+ * them (preload/malloc.c says how it decides); the weak defaults in
+ * malloc.c, used when pgalloc is linked as a plain library, own nothing.
  */
+bool pga_foreign_owns(const void *p);
 void pga_foreign_free(void *p);
 size_t pga_foreign_usable_size(void *p);
 void *pga_foreign_realloc(void *p, size_t size);
 
-/* malloc: a small request pops the calling thread's cache of its class
- * of its node's memory; anything else (a first call, an empty cache, a large size) goes out of
- * line. */
+/*
+ * malloc: a small request pops the calling thread's cache of its class of
+ * its node's memory. One branch checks both that the cache has an object
+ * and that the link it was reached by leads into the zones: a link written
+ * over after a free decodes (freeptr.h) to an address outside them, and
+ * the slow path, which checks every pop in full, reports it. Anything else
+ * (a first call, an empty cache, a large size, an object of DMA32's small
+ * arena) goes out of line.
+ */
 static pga_always_inline void *pga_malloc_inline(size_t size)
 {
 	if (likely(size <= PGA_SLAB_MAX)) {
 		struct pga_kmem_cpu *c = &pga_slab_home[pga_size_to_class(size)];
+		const struct pga_freeptr_keys *k = &pga_freeptr;
 		void *obj = c->freelist;
-		if (likely(obj)) {
-			c->freelist = *(void **)obj;
+		if (likely(pga_freeptr_in_arena(obj, k))) {
+			c->freelist = (void *)(*(uintptr_t *)obj ^ k->secret ^ (uintptr_t)obj);
+			pga_freeptr_mark_live(obj);
 			c->count--;
 			return obj;
 		}
@@ -57,7 +68,8 @@ static pga_always_inline void *pga_malloc_inline(size_t size)
  * (slab_cache, 0 for a page that is no slab: cache 0 never has room), which has room (the boot and
  * dead states have none); the pointer is the start of an object (every page of a slab records the
  * class and, tails, the distance to the head: a slab head's private_ is 0, so the offset needs no
- * second descriptor); it is not the object freed last (the cheap double-free check); and its slab
+ * second descriptor); it does not carry the free key (freeptr.h: a double free, wherever the
+ * object went after its first free, goes out of line, which reports it); and its slab
  * is the calling thread's or no thread's. An object of a slab another thread allocates from goes
  * back to that thread (out of line, one CAS onto the slab's remote stack): cached here, it would be
  * handed out again next to that thread's objects, and the two threads' writes would fight over
@@ -82,8 +94,12 @@ static pga_always_inline void pga_free_inline(void *p)
 		 * time. */
 		if (likely(c->count < c->limit &&
 		           pga_slab_obj_start(&pga_size_classes[page->slab_class], off) &&
-		           p != c->freelist && ((uintptr_t)owner | (uintptr_t)s) == (uintptr_t)s)) {
-			*(void **)p = c->freelist;
+		           !pga_freeptr_is_free(p) &&
+		           ((uintptr_t)owner | (uintptr_t)s) == (uintptr_t)s)) {
+			/* The key first: the compare left it in a register, which
+			 * a store into p would make the compiler read again. */
+			pga_freeptr_mark_free(p);
+			pga_freeptr_set(p, c->freelist);
 			c->freelist = p;
 			c->count++;
 			return;

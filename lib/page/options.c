@@ -66,6 +66,15 @@ enum opt_id {
 	OPT_BACKGROUND_RECLAIM,
 	OPT_PURGE,
 	OPT_THP,
+	OPT_HARDEN,
+	OPT_INIT_ON_ALLOC,
+	OPT_INIT_ON_FREE,
+	OPT_SLAB_POISON,
+	OPT_PAGE_POISON,
+	OPT_SLAB_RED_ZONE,
+	OPT_SLAB_FREELIST_RANDOM,
+	OPT_HUGE_GUARD_PAGES,
+	OPT_CHECK_SIZED_FREE,
 	OPT_CPUSET_MEMS,
 	OPT_FAIL_PROBABILITY,
 	OPT_FAIL_INTERVAL,
@@ -214,27 +223,46 @@ static bool parse_name(struct pga_options *o, const struct opt_key *k, const cha
 
 static const char *const thp_names[] = {"never", "madvise", "always", NULL};
 static const char *const purge_names[] = {"dontneed", "free", NULL};
+static const char *const harden_names[] = {"off", "default", "full", NULL};
+
+/* A yes/no value: 1, true, yes or 0, false, no. */
+static bool scan_bool(const char *v, const char *end, bool *out)
+{
+	static const char *const yes[] = {"1", "true", "yes"};
+	static const char *const no[] = {"0", "false", "no"};
+
+	for (size_t i = 0; i < PGA_ARRAY_SIZE(yes); i++) {
+		if (pga_scan_eq(v, end, yes[i])) {
+			*out = true;
+			return true;
+		}
+		if (pga_scan_eq(v, end, no[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
 
 /* A yes/no key, stored in the bool field of struct pga_options at
  * k->field. */
 static bool parse_bool(struct pga_options *o, const struct opt_key *k, const char *v,
                        const char *end)
 {
-	static const char *const yes[] = {"1", "true", "yes"};
-	static const char *const no[] = {"0", "false", "no"};
-	bool *field = (bool *)((char *)o + k->field);
+	return scan_bool(v, end, (bool *)((char *)o + k->field));
+}
 
-	for (size_t i = 0; i < PGA_ARRAY_SIZE(yes); i++) {
-		if (pga_scan_eq(v, end, yes[i])) {
-			*field = true;
-			return true;
-		}
-		if (pga_scan_eq(v, end, no[i])) {
-			*field = false;
-			return true;
-		}
-	}
-	return false;
+/* A yes/no key whose default is decided elsewhere (PGA_OPT_UNSET until
+ * set): 1 or 0 in the long field at k->field. */
+static bool parse_tristate(struct pga_options *o, const struct opt_key *k, const char *v,
+                           const char *end)
+{
+	bool b;
+
+	if (!scan_bool(v, end, &b))
+		return false;
+	*long_field(o, k) = b;
+	return true;
 }
 
 const struct pga_stats_view_name pga_stats_view_names[] = {
@@ -582,6 +610,145 @@ static const struct opt_key keys[OPT_NR] = {
             .field = offsetof(struct pga_options, thp),
             .def = PGA_THP_MADVISE,
             .names = thp_names,
+        },
+    [OPT_HARDEN] =
+        {
+            .name = "harden",
+            .type_name = "name",
+            .values = "`off default full`",
+            .def_text = "default",
+            .layer = "malloc, slab",
+            .effect = "How much misuse is checked: off (no checks off the fast path), default "
+                      "(hardened freelists, double free and invalid pointers caught), full (also "
+                      "every key below; every small object under its node's lock).",
+            .anchor = "harden",
+            .parse = parse_name,
+            .expect = "off, default or full",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, harden),
+            .def = PGA_HARDEN_DEFAULT,
+            .names = harden_names,
+        },
+    [OPT_INIT_ON_ALLOC] =
+        {
+            .name = "init_on_alloc",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1 with harden=full, else 0",
+            .layer = "malloc, slab",
+            .effect = "Zero every allocation (the kernel's init_on_alloc): small objects, page "
+                      "runs and reused huge blocks.",
+            .anchor = "harden",
+            .parse = parse_tristate,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, init_on_alloc),
+            .def = PGA_OPT_UNSET,
+        },
+    [OPT_INIT_ON_FREE] =
+        {
+            .name = "init_on_free",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1 with harden=full, else 0",
+            .layer = "malloc, slab",
+            .effect = "Zero every block when it is freed (the kernel's init_on_free), so freed "
+                      "data does not linger; slab_poison, when on, writes its pattern instead.",
+            .anchor = "harden",
+            .parse = parse_tristate,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, init_on_free),
+            .def = PGA_OPT_UNSET,
+        },
+    [OPT_SLAB_POISON] =
+        {
+            .name = "slab_poison",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1 with harden=full, else 0",
+            .layer = "slab",
+            .effect = "Fill freed small objects with 0x6b and check the pattern when they are "
+                      "handed out again: a write after free is reported (slub_debug=P).",
+            .anchor = "harden",
+            .parse = parse_tristate,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, slab_poison),
+            .def = PGA_OPT_UNSET,
+        },
+    [OPT_PAGE_POISON] =
+        {
+            .name = "page_poison",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1 with harden=full, else 0",
+            .layer = "malloc, slab",
+            .effect = "Fill freed page runs and slabs with 0x6b and check them when their pages "
+                      "are allocated again (the kernel's page_poison).",
+            .anchor = "harden",
+            .parse = parse_tristate,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, page_poison),
+            .def = PGA_OPT_UNSET,
+        },
+    [OPT_SLAB_RED_ZONE] =
+        {
+            .name = "slab_red_zone",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1 with harden=full, else 0",
+            .layer = "malloc",
+            .effect = "Put a red zone after every small object, checked when it is freed: an "
+                      "overflow past the request is reported (slub_debug=Z). malloc_usable_size is "
+                      "then the size requested.",
+            .anchor = "harden",
+            .parse = parse_tristate,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, slab_red_zone),
+            .def = PGA_OPT_UNSET,
+        },
+    [OPT_SLAB_FREELIST_RANDOM] =
+        {
+            .name = "slab_freelist_random",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1 with harden=full, else 0",
+            .layer = "slab",
+            .effect = "Link a new slab's objects in random order (CONFIG_SLAB_FREELIST_RANDOM), so "
+                      "that neighbours cannot be predicted.",
+            .anchor = "harden",
+            .parse = parse_tristate,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, slab_freelist_random),
+            .def = PGA_OPT_UNSET,
+        },
+    [OPT_HUGE_GUARD_PAGES] =
+        {
+            .name = "huge_guard_pages",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1 with harden=full, else 0",
+            .layer = "malloc",
+            .effect = "An inaccessible page before and after every huge block: an overflow off "
+                      "either end faults at once.",
+            .anchor = "harden",
+            .parse = parse_tristate,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, huge_guard_pages),
+            .def = PGA_OPT_UNSET,
+        },
+    [OPT_CHECK_SIZED_FREE] =
+        {
+            .name = "check_sized_free",
+            .values = "`0 1 true false yes no`",
+            .def_text = "1 with harden=full, else 0",
+            .layer = "malloc",
+            .effect = "free_sized, free_aligned_sized and sized operator delete check the size "
+                      "against the block (pgalloc: free_sized(): wrong size).",
+            .anchor = "harden",
+            .parse = parse_tristate,
+            .expect = "0, 1, true, false, yes or no",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, check_sized_free),
+            .def = PGA_OPT_UNSET,
         },
     [OPT_CPUSET_MEMS] =
         {

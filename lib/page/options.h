@@ -33,6 +33,11 @@ enum pga_thp { PGA_THP_NEVER, PGA_THP_MADVISE, PGA_THP_ALWAYS };
  * MADV_FREE (the kernel takes the pages when it needs them). */
 enum pga_purge { PGA_PURGE_DONTNEED, PGA_PURGE_FREE };
 
+/* harden=: how much misuse is checked (docs/hardening.md). The keys of
+ * the opt-in checks (init_on_alloc ... check_sized_free) are PGA_OPT_UNSET
+ * unless given, and then follow the level: on with full, else off. */
+enum pga_harden { PGA_HARDEN_OFF, PGA_HARDEN_DEFAULT, PGA_HARDEN_FULL };
+
 struct pga_options {
 	/* Topology. numa_fake = 0: use the real topology. */
 	int numa_fake;                                         /* 0 or 1..PGA_MAX_NUMNODES */
@@ -65,6 +70,12 @@ struct pga_options {
 	/* Transparent huge pages (enum pga_thp). */
 	long thp;
 
+	/* Hardening (enum pga_harden) and its opt-in checks: 1, 0 or
+	 * PGA_OPT_UNSET (pga_opt_harden decides). */
+	long harden;
+	long init_on_alloc, init_on_free, slab_poison, page_poison, slab_red_zone,
+	    slab_freelist_random, huge_guard_pages, check_sized_free;
+
 	/* Cpuset: nodes allowed (bitmask). all ones when not configured. */
 	bool cpuset_set;
 	pga_nodemask_t cpuset_mems;
@@ -87,6 +98,12 @@ struct pga_options {
 };
 
 extern struct pga_options pga_opts;
+
+/* An opt-in check's key, v: as given, or on when harden=full. */
+static inline bool pga_opt_harden(long v)
+{
+	return v == PGA_OPT_UNSET ? pga_opts.harden == PGA_HARDEN_FULL : v != 0;
+}
 
 /* Set the defaults, then apply conf (a PGALLOC_CONF string, may be NULL).
  * Errors are reported on stderr; the defaults stay for those keys. Returns

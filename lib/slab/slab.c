@@ -19,18 +19,33 @@
 #include "slab.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "bug.h"
 #include "fmt.h"
 #include "client.h"
+#include "freeptr.h"
 #include "mempolicy.h"
+#include "options.h"
 #include "os.h"
+#include "poison.h"
 #include "page_alloc.h"
 #include "pool.h"
 #include "topology.h"
 #include "trace.h"
 
 #define MIN_PARTIAL PGA_SLAB_MIN_PARTIAL
+
+/*
+ * The opt-in checks of harden=full (docs/hardening.md), fixed at start-up.
+ * Any check on the contents of objects (poison, zeroing, the malloc layer's
+ * red zones) puts the slab layer in debug mode, as SLUB's debug flags do:
+ * no thread caches anything (every cache's limit is 0), and every object is
+ * allocated and freed under its node's list lock, where the checks run.
+ */
+bool pga_slab_debug;
+bool pga_slab_checks = true; /* harden != off: pops off the fast path checked */
+static bool slab_poison, page_poison, init_on_alloc, init_on_free, freelist_random;
 
 /* A thread's partial list of one class, owner only: nr_empty follows
  * every move on and off it. */
@@ -87,14 +102,16 @@ static void cpu_slab_set(struct pga_kmem_cpu *c, struct pga_page *slab)
 	c->slab = slab;
 }
 
+/* Freelist links are hardened (freeptr.h): every read and write of one
+ * goes through these two. */
 static inline void *freelist_next(const void *obj)
 {
-	return *(void *const *)obj;
+	return pga_freeptr_get(obj);
 }
 
 static inline void freelist_push(void **head, void *obj)
 {
-	*(void **)obj = *head;
+	pga_freeptr_set(obj, *head);
 	*head = obj;
 }
 
@@ -102,6 +119,66 @@ pga_noreturn pga_cold static void bad_object_free(const char *what, const void *
                                                   const struct pga_page *slab)
 {
 	pga_report_abort(what, obj, "size class", pga_size_classes[slab->slab_class].size);
+}
+
+/* A link that does not lead to a free object of its list: written over
+ * after a free, or forged. bad is where it leads. */
+pga_noreturn pga_cold static void corrupted_freelist(const void *bad, unsigned cls)
+{
+	pga_report_abort("malloc(): corrupted freelist", bad, "size class",
+	                 pga_size_classes[cls].size);
+}
+
+/* Does addr lie in the 2^order pages of a slab starting at lo? */
+static inline bool in_slab(const void *addr, uintptr_t lo, unsigned order)
+{
+	return (uintptr_t)addr - lo < (PGA_PAGE_SIZE << order);
+}
+
+/*
+ * Is obj, read from a link, a free object of class cls: in a zone, on a
+ * page of a live slab of the class, at the start of an object, with the
+ * free key? Nothing at obj is read before its page says it is a slab
+ * object: a corrupted link may point anywhere.
+ */
+static bool valid_free_object(const void *obj, unsigned cls)
+{
+	unsigned long pfn;
+	struct pga_zone *zone = pga_addr_to_zone(obj, &pfn);
+
+	if (!zone)
+		return false;
+	uint32_t off = (uint32_t)((uintptr_t)obj & (PGA_PAGE_SIZE - 1));
+	const struct pga_page *head = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
+	return pga_page_flags(head) == (PGA_PG_ALLOC | PGA_PG_SLAB) && head->slab_class == cls &&
+	       pga_slab_obj_start(&pga_size_classes[cls], off) && pga_freeptr_is_free(obj);
+}
+
+void *pga_slab_cache_pop(struct pga_kmem_cpu *c, unsigned cls)
+{
+	void *obj = c->freelist;
+
+	if (unlikely(pga_slab_checks && !valid_free_object(obj, cls)))
+		corrupted_freelist(obj, cls);
+	c->freelist = freelist_next(obj);
+	pga_freeptr_mark_live(obj);
+	c->count--;
+	return obj;
+}
+
+/* Pop obj, the head of slab's own freelist, checking that it is a free
+ * object of the slab; returns the next one. */
+static void *slab_pop_checked(struct pga_page *slab, void *obj)
+{
+	unsigned cls = slab->slab_class;
+
+	if (unlikely(pga_slab_checks &&
+	             (!valid_free_object(obj, cls) ||
+	              !in_slab(obj, (uintptr_t)slab_address(slab), pga_size_classes[cls].order))))
+		corrupted_freelist(obj, cls);
+	void *next = freelist_next(obj);
+	pga_freeptr_mark_live(obj);
+	return next;
 }
 
 /* The thread slab is frozen to (or NULL), recorded on every page of it:
@@ -114,6 +191,48 @@ static void set_owner(struct pga_page *slab, struct pga_slab_cpu *t)
 
 	for (unsigned i = 0; i < pages; i++)
 		atomic_store_explicit(&slab[i].owner, t, memory_order_relaxed);
+}
+
+/*
+ * Link the objects of a new slab at addr: in address order, so that a fresh
+ * slab is handed out sequentially; with slab_freelist_random, in an order
+ * drawn for the slab, a random start and a random stride prime to the
+ * number of objects (every object once), so that which object follows
+ * which cannot be predicted from the layout.
+ */
+static unsigned gcd(unsigned a, unsigned b)
+{
+	while (b) {
+		unsigned t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* Returns the first object of the list. */
+static void *link_new_slab(char *addr, const struct pga_sizeclass *sc)
+{
+	unsigned n = sc->objects, start = 0, stride = 1;
+
+	if (freelist_random && n > 2) {
+		uint64_t r;
+		pga_os_random(&r, sizeof(r));
+		start = (unsigned)(r % n);
+		stride = 1 + (unsigned)((r >> 32) % (n - 1));
+		while (gcd(stride, n) != 1)
+			stride = stride % (n - 1) + 1; /* reaches 1 at worst */
+	}
+	char *first = addr + (size_t)start * sc->size, *prev = NULL;
+	for (unsigned i = 0, idx = start; i < n; i++, idx = (idx + stride) % n) {
+		char *obj = addr + (size_t)idx * sc->size;
+		if (prev)
+			pga_freeptr_set(prev, obj);
+		pga_freeptr_mark_free(obj);
+		prev = obj;
+	}
+	pga_freeptr_set(prev, NULL);
+	return first;
 }
 
 /* A new slab from the page allocator, unfrozen, every object free, on
@@ -141,17 +260,20 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 		slab[i].slab_class = (uint8_t)cls;
 		slab[i].slab_cache = cache;
 	}
-	char *obj = addr;
-	for (unsigned i = 0; i + 1 < sc->objects; i++, obj += sc->size)
-		*(void **)obj = obj + sc->size;
-	*(void **)obj = NULL;
+	size_t bytes = PGA_PAGE_SIZE << sc->order;
+	if (page_poison && !pga_poison_pages_intact(addr, bytes, PGA_PAGE_SIZE))
+		pga_report_abort("malloc(): write after free", addr, "pages",
+		                 bytes >> PGA_PAGE_SHIFT);
+	if (slab_poison)
+		pga_poison_fill(addr, bytes, PGA_POISON_FREE);
+	void *first = link_new_slab(addr, sc);
 
 	pga_page_set_flags(slab, PGA_PG_ALLOC | PGA_PG_SLAB);
 	slab->private_ = 0; /* the free fast path adds it to the offset */
 	slab->slab_class = (uint8_t)cls;
 	slab->slab_cache = cache;
 	slab->slab_node = (uint8_t)zone->node;
-	slab->freelist = addr;
+	slab->freelist = first;
 	slab->inuse = 0;
 	slab->objects = sc->objects;
 	atomic_store_explicit(&slab->remote, 0, memory_order_relaxed);
@@ -179,6 +301,8 @@ static void discard_slab(struct pga_page *slab)
 	slab->slab_node = 0;
 	slab->freelist = NULL;
 	slab->inuse = slab->objects = 0;
+	if (page_poison)
+		pga_poison_fill(addr, PGA_PAGE_SIZE << sc->order, PGA_POISON_FREE);
 	pga_free_pages(addr, sc->order);
 }
 
@@ -208,9 +332,13 @@ static void *take_remote(struct pga_page *slab)
  * them as free again. */
 static void return_objects(struct pga_page *slab, void *list)
 {
+	uintptr_t lo = (uintptr_t)slab_address(slab);
+	unsigned order = pga_size_classes[slab->slab_class].order;
 	unsigned back = 0;
 
 	while (list) {
+		if (unlikely(!in_slab(list, lo, order) || !pga_freeptr_is_free(list)))
+			corrupted_freelist(list, slab->slab_class);
 		void *next = freelist_next(list);
 		freelist_push(&slab->freelist, list);
 		list = next;
@@ -271,7 +399,7 @@ static void discard_frozen_empty(struct pga_page *slab)
 	PGA_BUG_ON(slab->inuse != 0);
 	if (remote_top(w) || !atomic_compare_exchange_strong_explicit(
 	                         &slab->remote, &w, 0, memory_order_acquire, memory_order_relaxed))
-		bad_object_free("double free", remote_top(w), slab);
+		bad_object_free("free(): double free", remote_top(w), slab);
 	set_owner(slab, NULL);
 	discard_slab(slab);
 }
@@ -358,13 +486,14 @@ static unsigned set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 	/* Append the slab's own freelist to the remote objects (which inuse
 	 * still counts). */
 	if (remote) {
+		uintptr_t lo = (uintptr_t)slab_address(slab);
+		unsigned order = pga_size_classes[slab->slab_class].order;
 		void *tail = remote;
 		n++;
-		while (freelist_next(tail)) {
-			tail = freelist_next(tail);
-			n++;
-		}
-		*(void **)tail = list;
+		for (void *next; (next = freelist_next(tail)); tail = next, n++)
+			if (unlikely(!in_slab(next, lo, order) || !pga_freeptr_is_free(next)))
+				corrupted_freelist(next, slab->slab_class);
+		pga_freeptr_set(tail, list);
 		list = remote;
 	}
 	PGA_BUG_ON(c->freelist || c->count);
@@ -404,13 +533,39 @@ static void *alloc_locked(unsigned cls, int nid)
 	}
 	struct pga_page *slab = container_of(n->partial.next, struct pga_page, lru);
 	obj = slab->freelist;
-	slab->freelist = freelist_next(obj);
+	slab->freelist = slab_pop_checked(slab, obj);
 	slab->inuse++;
 	if (!slab->freelist) {
 		pga_list_del(&slab->lru);
 		partial_add(n, -1);
 	}
 	pga_unlock(&n->lock);
+	return obj;
+}
+
+/*
+ * An object handed out in debug mode: its poison must be intact (a write
+ * after free shows there), then it is zeroed if asked. Words 0 and 1 held
+ * the link and the free key, which the pop checked.
+ */
+static void debug_on_alloc(void *obj, unsigned cls)
+{
+	size_t size = pga_size_classes[cls].size;
+
+	if (slab_poison && !pga_poison_intact((char *)obj + 2 * sizeof(void *),
+	                                      size - 2 * sizeof(void *), PGA_POISON_FREE))
+		pga_report_abort("malloc(): write after free", obj, "size class", size);
+	if (init_on_alloc)
+		memset(obj, 0, size);
+}
+
+/* The locked path, and in debug mode the only one. */
+static void *locked_alloc(unsigned cls, int nid)
+{
+	void *obj = alloc_locked(cls, nid);
+
+	if (obj && pga_slab_debug)
+		debug_on_alloc(obj, cls);
 	return obj;
 }
 
@@ -463,9 +618,7 @@ static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls
 		}
 		set_cpu_slab(c, slab);
 	}
-	void *obj = c->freelist;
-	c->freelist = freelist_next(obj);
-	c->count--;
+	void *obj = pga_slab_cache_pop(c, cls);
 	/* kmem_cache_alloc's arguments: call site (none here), object,
 	 * bytes requested (the class's), bytes allocated, gfp, node. */
 	PGA_TRACE(kmem_cache_alloc, 0, obj, pga_size_classes[cls].size, pga_size_classes[cls].size,
@@ -475,16 +628,12 @@ static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls
 
 void *pga_slab_alloc_node(struct pga_slab_cpu *t, unsigned cls, int nid)
 {
-	if (!pga_slab_cpu_is_real(t))
-		return alloc_locked(cls, nid);
+	if (!pga_slab_cpu_is_real(t) || pga_slab_debug)
+		return locked_alloc(cls, nid);
 
 	struct pga_kmem_cpu *c = &t->kc[PGA_SLAB_CACHE(nid, cls)];
-	void *obj = c->freelist;
-	if (likely(obj)) {
-		c->freelist = freelist_next(obj);
-		c->count--;
-		return obj;
-	}
+	if (c->freelist)
+		return pga_slab_cache_pop(c, cls);
 	return refill(t, c, cls, nid, false);
 }
 
@@ -515,11 +664,13 @@ static void home_follow_policy(struct pga_slab_cpu *s)
 void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 {
 	if (!pga_slab_cpu_is_real(t))
-		return alloc_locked(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
+		return locked_alloc(cls, pga_cpu_to_node(&pga_topo, pga_os_current_cpu()));
 	/* A safe point (no slab of ours half moved) to notice that the
 	 * thread runs on another node, or that interleave moved on. */
 	pga_thread_caches_check(t->thread);
 	home_follow_policy(t);
+	if (pga_slab_debug)
+		return locked_alloc(cls, t->nid);
 	return refill(t, &t->kc[PGA_SLAB_CACHE(t->nid, cls)], cls, t->nid, true);
 }
 
@@ -541,7 +692,7 @@ static void check_object(const struct pga_zone *zone, const struct pga_page *sla
 	uint32_t off = (uint32_t)((uintptr_t)obj - (uintptr_t)pga_slab_address(zone, slab));
 
 	if (!pga_slab_obj_start(sc, off))
-		bad_object_free("free of a pointer inside an object", obj, slab);
+		bad_object_free("free(): invalid pointer", obj, slab);
 }
 
 /*
@@ -562,9 +713,9 @@ static void own_free_run(struct pga_slab_cpu *t, struct pga_page *slab, void *fi
 
 	/* The cheap checks: the object freed last, here or remotely. */
 	if (first == slab->freelist || first == remote_top(remote))
-		bad_object_free("double free", first, slab);
+		bad_object_free("free(): double free", first, slab);
 	bool was_full = slab != c->slab && !slab->freelist;
-	*(void **)last = slab->freelist;
+	pga_freeptr_set(last, slab->freelist);
 	slab->freelist = first;
 	slab->inuse = (uint16_t)(slab->inuse - n);
 	/* The cpu slab is on no list: the cache's next refill takes what came
@@ -585,6 +736,7 @@ static void own_free_run(struct pga_slab_cpu *t, struct pga_page *slab, void *fi
 
 static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 {
+	pga_freeptr_mark_free(obj);
 	/* Frozen to us: plain. */
 	if (pga_slab_cpu_is_real(t) &&
 	    atomic_load_explicit(&slab->owner, memory_order_relaxed) == t) {
@@ -600,13 +752,13 @@ static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 		uintptr_t w = atomic_load_explicit(&slab->remote, memory_order_acquire);
 		while (w & PGA_SLAB_FROZEN) {
 			if (remote_top(w) == obj)
-				bad_object_free("double free", obj, slab);
+				bad_object_free("free(): double free", obj, slab);
 			/* Who to tell, read while obj is still live: once it is on
 			 * the remote stack the owner may free the slab. */
 			struct pga_slab_cpu *owner =
 			    atomic_load_explicit(&slab->owner, memory_order_relaxed);
 			unsigned cache = slab->slab_cache;
-			*(void **)obj = remote_top(w);
+			pga_freeptr_set(obj, remote_top(w));
 			if (atomic_compare_exchange_weak_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
 			        memory_order_acq_rel, memory_order_acquire)) {
@@ -625,7 +777,7 @@ static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 		/* Full and frozen to no one: freeze it to us in the same CAS
 		 * that frees the object onto its remote stack, no lock. */
 		if (w == PGA_SLAB_FULL && pga_slab_cpu_is_real(t)) {
-			*(void **)obj = NULL;
+			pga_freeptr_set(obj, NULL);
 			if (!atomic_compare_exchange_strong_explicit(
 			        &slab->remote, &w, (uintptr_t)obj | PGA_SLAB_FROZEN,
 			        memory_order_acq_rel, memory_order_relaxed))
@@ -649,7 +801,7 @@ static void slab_free(struct pga_slab_cpu *t, struct pga_page *slab, void *obj)
 		}
 		if (obj == slab->freelist || slab->inuse == 0) {
 			pga_unlock(&n->lock);
-			bad_object_free("double free", obj, slab);
+			bad_object_free("free(): double free", obj, slab);
 		}
 		bool was_full = slab->freelist == NULL;
 		freelist_push(&slab->freelist, obj);
@@ -704,9 +856,14 @@ static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsign
 	c->count -= n;
 	while (n--) {
 		void *obj = c->freelist;
+		/* The cache's links are checked here as on a pop: this walk
+		 * follows them into the slabs' descriptors. */
+		const struct pga_page *page = pga_addr_to_page(obj);
+		if (unlikely(!page || !page->slab_cache || !pga_freeptr_is_free(obj)))
+			corrupted_freelist(obj, page ? page->slab_class : 0);
 		c->freelist = freelist_next(obj);
 		if (run && (uintptr_t)obj - lo < hi - lo) {
-			*(void **)last = obj;
+			pga_freeptr_set(last, obj);
 			last = obj;
 			run++;
 			continue;
@@ -735,8 +892,19 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 
 	PGA_TRACE(kmem_cache_free, 0, obj, pga_size_classes[slab->slab_class].size);
 	check_object(zone, slab, obj);
-	if (obj == c->freelist)
-		bad_object_free("double free", obj, slab);
+	if (pga_freeptr_is_free(obj))
+		bad_object_free("free(): double free", obj, slab);
+	if (pga_slab_debug) {
+		/* Poisoned (or zeroed) whole; the free writes its link and key
+		 * over the first two words, which the check on reuse skips. */
+		size_t size = pga_size_classes[slab->slab_class].size;
+		if (slab_poison)
+			pga_poison_fill(obj, size, PGA_POISON_FREE);
+		else if (init_on_free)
+			memset(obj, 0, size);
+		slab_free(&pga_slab_dead, slab, obj);
+		return;
+	}
 	/* Cached unless t caches nothing or the slab is another thread's (see
 	 * pga_free_inline); a full cache gives half of itself back first. */
 	struct pga_slab_cpu *owner = atomic_load_explicit(&slab->owner, memory_order_relaxed);
@@ -744,6 +912,7 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 		if (c->count >= c->limit)
 			cache_release(t, c, c->count - c->limit / 2);
 		freelist_push(&c->freelist, obj);
+		pga_freeptr_mark_free(obj);
 		c->count++;
 		return;
 	}
@@ -1073,7 +1242,9 @@ static void init_state(struct pga_slab_cpu *s)
 		struct pga_kmem_cpu *c = &s->kc[i];
 		c->freelist = NULL;
 		c->count = 0;
-		c->limit = i ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects : 0;
+		c->limit = i && !pga_slab_debug
+		               ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects
+		               : 0;
 		cpu_slab_set(c, NULL);
 		pga_list_init(&c->partial);
 		pga_list_init(&c->full);
@@ -1115,7 +1286,18 @@ void pga_slab_init(void)
 	pga_page_init();
 	pthread_mutex_lock(&init_lock);
 	if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
+		pga_freeptr_init();
 		pga_sizeclass_init();
+		slab_poison = pga_opt_harden(pga_opts.slab_poison);
+		page_poison = pga_opt_harden(pga_opts.page_poison);
+		init_on_alloc = pga_opt_harden(pga_opts.init_on_alloc);
+		init_on_free = pga_opt_harden(pga_opts.init_on_free);
+		freelist_random = pga_opt_harden(pga_opts.slab_freelist_random);
+		pga_slab_checks = pga_opts.harden != PGA_HARDEN_OFF;
+		/* The red zones are the malloc layer's, but need every object
+		 * to pass through the slow paths too. */
+		pga_slab_debug = slab_poison || init_on_alloc || init_on_free ||
+		                 pga_opt_harden(pga_opts.slab_red_zone);
 		pga_lock_init(&parked_lock);
 		for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 			for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {

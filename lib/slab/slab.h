@@ -120,6 +120,13 @@ struct pga_slab_cpu {
 	struct pga_kmem_cpu kc[PGA_SLAB_NR_CACHES] pga_aligned(PGA_CACHELINE);
 };
 
+/* Debug mode (harden=full, or a check on objects' contents: slab.c): no
+ * thread caches objects, every one goes through the locked slow paths.
+ * pga_slab_checks: every pop off the fast path checks its link (not with
+ * harden=off). Both fixed by pga_slab_init. */
+extern bool pga_slab_debug;
+extern bool pga_slab_checks;
+
 extern __thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec")));
 extern __thread struct pga_kmem_cpu *pga_slab_home __attribute__((tls_model("initial-exec")));
 extern struct pga_slab_cpu pga_slab_boot;
@@ -161,6 +168,11 @@ static inline bool pga_slab_obj_start(const struct pga_sizeclass *sc, uint32_t o
 
 	return idx * sc->size == off && idx < sc->objects;
 }
+
+/* Pop the next object of c, the cache of class cls, outside the fast path,
+ * checking that its link led to a free object of the class (else
+ * pgalloc: malloc(): corrupted freelist, and abort). c is not empty. */
+void *pga_slab_cache_pop(struct pga_kmem_cpu *c, unsigned cls);
 
 /* Refill s's cache of class cls and return one object; NULL with errno
  * ENOMEM when no memory is left. */

@@ -165,7 +165,7 @@ static void double_free_orphan(void)
 static void interior_small(void)
 {
 	char *p = pga_malloc(64);
-	expect(p + 16, "inside an object");
+	expect(p + 16, "invalid pointer");
 	pga_free(p + 16);
 }
 
@@ -176,7 +176,7 @@ static void interior_small_slow(void)
 	static char *p[N];
 	for (int i = 0; i < N; i++)
 		p[i] = pga_malloc(64);
-	expect(p[0] + 8, "inside an object");
+	expect(p[0] + 8, "invalid pointer");
 	pga_free(p[0] + 8);
 }
 
@@ -283,7 +283,7 @@ static void free_page_in_zone(void)
 static void double_free_huge(void)
 {
 	void *p = pga_malloc(8 * MIB);
-	expect(p, "invalid pointer");
+	expect(p, "free(): double free");
 	pga_free(p);
 	pga_free(p);
 }
