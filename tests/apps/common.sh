@@ -15,7 +15,7 @@
 # What is compared is what the program's suite decides: the verdict of
 # every test case, a digest of the data a benchmark leaves, the output of a
 # script; never timings.
-PT_NAME="apps-$(basename "$0" .sh)"
+PT_NAME="${PT_NAME:-apps-$(basename "$0" .sh)}"
 PT_STATS_FILE=1
 # shellcheck source=tests/preload/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../preload/common.sh"
