@@ -103,19 +103,34 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# The server goes whatever ends a run:
+#  - a run that fails (or gets SIGTERM or SIGINT): stop_server, from the
+#    EXIT trap;
+#  - meson's timeout kills the test's process group, the server with it:
+#    timeout(1) runs in the foreground, so it leaves the server in that
+#    group (by default it would make a group of its own);
+#  - neither: timeout(1) stops it after 120 s.
+# server is timeout's process id, server_pid the server's (from INFO).
+# Globals: the trap runs after the scenario has returned.
+server="" server_pid=""
+stop_server() {
+	[[ -n $server ]] || return 0
+	# timeout passes SIGTERM on to the server; it may be past that.
+	kill -TERM "$server" 2>/dev/null || true
+	[[ -z $server_pid ]] || kill -KILL "$server_pid" 2>/dev/null || true
+	wait "$server" 2>/dev/null || true
+	server="" server_pid=""
+}
+
 scenario() {
 	local port="" try i
 	cli() {
 		redis-cli -h 127.0.0.1 -p "$port" "$@"
 	}
-	# The server goes whatever ends this run: the trap (server is global:
-	# the trap runs after this function returns), and timeout(1) should the
-	# trap never run.
-	server=""
-	trap '[[ -z $server ]] || kill -KILL "$server" 2>/dev/null || true' EXIT
+	trap stop_server EXIT
 	for ((try = 0; try < 5; try++)); do
 		port="$(free_port)"
-		timeout -k 5 120 redis-server --port "$port" --bind 127.0.0.1 \
+		timeout --foreground -k 5 120 redis-server --port "$port" --bind 127.0.0.1 \
 			--save "" --appendonly no --dir "$PWD" --dbfilename dump.rdb \
 			--logfile "" --daemonize no --enable-debug-command local \
 			>"server-$try.log" 2>&1 &
@@ -127,9 +142,7 @@ scenario() {
 			kill -0 "$server" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-		server=""
+		stop_server
 	done
 	if [[ -z $server ]]; then
 		tail -n 20 "server-$((try - 1)).log" >&2
@@ -137,9 +150,9 @@ scenario() {
 		return 1
 	fi
 
-	# The server itself (not only the clients) runs with pgalloc: its
-	# process id from INFO (timeout(1) is its parent).
-	pt_record_loaded "$(cli info server | tr -d '\r' | sed -n 's/^process_id://p')" redis-server
+	# The server itself (not only the clients) runs with pgalloc.
+	server_pid="$(cli info server | tr -d '\r' | sed -n 's/^process_id://p')"
+	pt_record_loaded "$server_pid" redis-server
 
 	# 1. The data set.
 	cli --pipe <"$PT_TMP/load.proto" >pipe.out
@@ -216,7 +229,7 @@ scenario() {
 	cli shutdown nosave 2>/dev/null || true
 	local rc=0
 	wait "$server" || rc=$?
-	server=""
+	server="" server_pid=""
 	echo "server exit status $rc"
 }
 
