@@ -5,21 +5,26 @@
 #      sets, sorted sets; then deletes, trims and a Lua script inside the
 #      server) sent through redis-cli --pipe: every reply counted, none an
 #      error;
-#   2. redis-benchmark, 15 command types, 20 clients, random keys, in
-#      database 1: the server must have run every request (INFO
-#      commandstats: the calls of each command, no failed or rejected call),
-#      and DBSIZE must agree with INFO keyspace;
-#   3. database 1 flushed, the digest of the data set (DEBUG DIGEST), then
-#      DEBUG RELOAD (save, empty, load) and the digest again, a few values
-#      read back, an RDB saved and checked by redis-check-rdb.
+#   2. redis-benchmark, 14 command types, 20 clients on 2 threads, random
+#      keys, in database 1: the server must have run every request (INFO
+#      commandstats: the calls of each command, no failed or rejected
+#      call), and DBSIZE must agree with INFO keyspace;
+#   3. database 1 flushed by the server's background thread (lazyfree:
+#      objects freed by another thread than the one that allocated them),
+#      the digest of the data set (DEBUG DIGEST), then DEBUG RELOAD (save,
+#      empty, load) and the digest again, a few values read back, an RDB
+#      saved and checked by redis-check-rdb.
 # Compared with the run without pgalloc: the replies, the digests, the
 # calls per command. Not compared: timings, INFO memory (pgalloc's
 # malloc_usable_size is not glibc's), the benchmark's random keys.
 #
 # Redis on Debian is linked with jemalloc; preloaded, pgalloc's malloc,
 # free, realloc, calloc and malloc_usable_size take the place of
-# jemalloc's (what Redis calls besides, mallctl for its INFO and nallocx
-# for sizes, still reach jemalloc, which then only reports on itself).
+# jemalloc's. What Redis calls besides still reaches jemalloc: mallctl,
+# for INFO (jemalloc then reports on itself), and nallocx, which sds asks
+# whether a realloc would change a string's block (jemalloc's size class
+# against pgalloc's usable size: at worst a realloc that could have been
+# saved; never too small, as nallocx(n) >= n).
 # shellcheck source=tests/apps/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -133,6 +138,8 @@ scenario() {
 		timeout --foreground -k 5 120 redis-server --port "$port" --bind 127.0.0.1 \
 			--save "" --appendonly no --dir "$PWD" --dbfilename dump.rdb \
 			--logfile "" --daemonize no --enable-debug-command local \
+			--lazyfree-lazy-user-del yes \
+			--lazyfree-lazy-user-flush yes --lazyfree-lazy-server-del yes \
 			>"server-$try.log" 2>&1 &
 		server=$!
 		for ((i = 0; i < 100; i++)); do
@@ -174,7 +181,7 @@ scenario() {
 	# 2. The benchmark, in database 1, counted from a clean slate.
 	cli config resetstat >/dev/null
 	redis-benchmark -h 127.0.0.1 -p "$port" --dbnum 1 -n "$N" -r 20000 -d 64 \
-		-c 20 -t "$TESTS" -q >benchmark.out 2>&1 || {
+		-c 20 --threads 2 -t "$TESTS" -q >benchmark.out 2>&1 || {
 		tail -n 20 benchmark.out >&2
 		return 1
 	}
@@ -204,8 +211,21 @@ scenario() {
 		return 1
 	fi
 
-	# 3. The data set again, saved and reloaded.
+	# 3. Database 1 emptied by the server's background thread
+	# (lazyfree-lazy-user-flush): what the main thread allocated, another
+	# frees. Then the data set again, saved and reloaded.
 	cli -n 1 flushdb
+	local lazy=""
+	for ((i = 0; i < 100; i++)); do
+		lazy="$(cli info memory | tr -d '\r' | grep -E '^lazyfree(d|_pending)_objects:' | sort)"
+		[[ $lazy != *"lazyfree_pending_objects:0"* ]] || break
+		sleep 0.1
+	done
+	if [[ $lazy != *"lazyfree_pending_objects:0"* || $lazy == *"lazyfreed_objects:0"* ]]; then
+		echo "benchmark: database 1 not freed in the background: $lazy" >&2
+		return 1
+	fi
+	echo "lazyfree: database 1 freed in the background"
 	cli debug digest
 	cli debug reload
 	cli debug digest
