@@ -25,7 +25,7 @@ commands="$(dirname "$(dirname "$PT_LIB")")/compile_commands.json"
 # runs it from, at -O2, without -g (smaller objects, the same code) and
 # without the dependency files, writing $OUT/NAME.o. Sorted: the same
 # order in both runs.
-pa_plain "$PA_PYTHON" -s -B - "$commands" >"$PT_TMP/compile.sh" <<'PY'
+pa_plain "$PA_PYTHON" -I -B - "$commands" >"$PT_TMP/compile.sh" <<'PY'
 import json, shlex, sys
 
 entries = [e for e in json.load(open(sys.argv[1]))
@@ -34,6 +34,8 @@ entries.sort(key=lambda e: e["file"])
 print("set -e")
 for e in entries:
     args = shlex.split(e["command"]) if "command" in e else list(e["arguments"])
+    if "clang" in args[0]:
+        continue  # its options are clang's
     out, skip = ["gcc"], 0
     for a in args[1:]:
         if skip:
@@ -50,7 +52,8 @@ for e in entries:
         a if a.startswith("$OUT/") else shlex.quote(a) for a in out) + ")")
 PY
 nfiles=$(grep -c '^(cd ' "$PT_TMP/compile.sh" || true)
-((nfiles >= 10)) || pt_skip "only $nfiles C files of lib/ in $commands: not a pgalloc build directory"
+((nfiles >= 10)) ||
+	pt_skip "only $nfiles C files of lib/ compiled by gcc in $commands: not a pgalloc build directory, or one built with clang"
 
 scenario() {
 	mkdir obj

@@ -51,7 +51,7 @@ for name in ["test.libregrtest"] + ["test." + m for m in sys.argv[1:]]:
 # verdicts XML: one line per test case, "NAME VERDICT", sorted (a failing
 # test's message has addresses and timings in it: only its kind is kept).
 verdicts() {
-	"$PA_PYTHON" -s -B - "$1" <<'PY'
+	"$PA_PYTHON" -I -B - "$1" <<'PY'
 import sys
 import xml.etree.ElementTree as ET
 

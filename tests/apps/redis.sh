@@ -102,7 +102,7 @@ return {n, redis.call("LLEN", "lua:sorted"), redis.call("HLEN", "lua:hash")}'
 # A free TCP port on 127.0.0.1 (free when asked; the server start is
 # retried should another process take it meanwhile).
 free_port() {
-	pa_plain "$PA_PYTHON" -c 'import socket
+	pa_plain "$PA_PYTHON" -I -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
