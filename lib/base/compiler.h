@@ -27,6 +27,25 @@
 
 #define PGA_CACHELINE 64
 
+/*
+ * PGA_READ_RACY(x): a read of a word that start-up writes once (with
+ * __atomic_store_n) while other threads may already read it, where the
+ * reader is correct with the old value and with the new one (each use says
+ * why), as the kernel's data_race(). A plain load, so that it folds into
+ * the instruction that uses it; a relaxed atomic load under
+ * ThreadSanitizer, which would otherwise report the race it tolerates.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define PGA_READ_RACY(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PGA_READ_RACY(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#endif
+#endif
+#ifndef PGA_READ_RACY
+#define PGA_READ_RACY(x) (x)
+#endif
+
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #define PGA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

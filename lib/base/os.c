@@ -407,9 +407,13 @@ bool pga_os_membarrier_init(void)
 	return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 
-void pga_os_membarrier(void)
+bool pga_os_membarrier(void)
 {
-	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	int saved = errno;
+	bool ok = syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+
+	errno = saved;
+	return ok;
 }
 
 int pga_os_dup_cloexec(int fd)

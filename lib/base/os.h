@@ -155,13 +155,15 @@ void pga_os_yield(void);
 void pga_os_sleep_us(unsigned us);
 
 /*
- * Asymmetric fence: register once (pga_os_membarrier_init), then
- * pga_os_membarrier() makes every thread of the process execute a full
- * memory barrier before it returns. Returns false when the kernel lacks
- * MEMBARRIER_CMD_PRIVATE_EXPEDITED.
+ * Asymmetric fence: register once (pga_os_membarrier_init: false when the
+ * kernel lacks MEMBARRIER_CMD_PRIVATE_EXPEDITED), then pga_os_membarrier()
+ * makes every thread of the process execute a full memory barrier before
+ * it returns true. false: the call failed (a seccomp filter, a kernel
+ * that refuses it now), and no thread was fenced: the caller must not
+ * rely on it. errno is kept.
  */
 bool pga_os_membarrier_init(void);
-void pga_os_membarrier(void);
+bool pga_os_membarrier(void);
 
 /* A duplicate of fd, close-on-exec, or -1. */
 int pga_os_dup_cloexec(int fd);

@@ -32,17 +32,16 @@ static const struct pga_page_client malloc_client = {
 
 void pga_malloc_init(void)
 {
-	static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-
 	if (atomic_load_explicit(&pga_malloc_ready, memory_order_acquire))
 		return;
 	pga_page_init();
 	pga_slab_init();
-	pthread_mutex_lock(&init_lock);
+	/* The allocator's one start-up lock (init.h), which fork holds. */
+	pga_startup_lock();
 	if (!atomic_load_explicit(&pga_malloc_ready, memory_order_relaxed)) {
 		pga_harden_init();
 		pga_page_register_client(&malloc_client);
 		atomic_store_explicit(&pga_malloc_ready, true, memory_order_release);
 	}
-	pthread_mutex_unlock(&init_lock);
+	pga_startup_unlock();
 }

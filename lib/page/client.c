@@ -65,28 +65,32 @@ const struct pga_page_client *pga_client(int slot)
 	return clients[slot];
 }
 
-void pga_clients_fork_prepare(void)
+/* The clients whose fork_prepare ran, for the parent and child hooks:
+ * written by the forking thread under reg_lock, which it holds across the
+ * fork, so no registration can come between the two sides. */
+static int fork_nr;
+
+void pga_clients_fork_prepare(bool hooks)
 {
-	for (int i = count() - 1; i >= 0; i--)
+	pthread_mutex_lock(&reg_lock);
+	fork_nr = hooks ? atomic_load_explicit(&nr_clients, memory_order_relaxed) : 0;
+	for (int i = fork_nr - 1; i >= 0; i--)
 		if (clients[i]->fork_prepare)
 			clients[i]->fork_prepare();
 }
 
 void pga_clients_fork_parent(void)
 {
-	int n = count();
-
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < fork_nr; i++)
 		if (clients[i]->fork_parent)
 			clients[i]->fork_parent();
+	pthread_mutex_unlock(&reg_lock);
 }
 
 void pga_clients_fork_child(void)
 {
-	int n = count();
-
 	pthread_mutex_init(&reg_lock, NULL);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < fork_nr; i++)
 		if (clients[i]->fork_child)
 			clients[i]->fork_child();
 }

@@ -24,14 +24,21 @@ struct pga_page_client {
 	const char *name;
 	/*
 	 * The state priv that the client attached to thread t
-	 * (pga_thread_set_private) goes away: t is exiting (self: called on t
-	 * itself, from its thread-exit destructor) or, in the child of a
-	 * fork, t did not survive it (self false: only the caller runs).
-	 * Called before t's pcp lists are drained, so that what the client
-	 * frees ends up in the buddy lists. priv is never NULL.
+	 * (pga_thread_set_private) goes away: t is exiting, and this is
+	 * called on t itself, from its thread-exit destructor, before t's
+	 * pcp lists are drained, so that what the client frees ends up in the
+	 * buddy lists. priv is never NULL. Never called for a thread that did
+	 * not survive a fork: in the child such a state is abandoned, not
+	 * given back (fork.c), and the client must never walk it again.
 	 */
-	void (*thread_exit)(struct pga_thread *t, void *priv, bool self);
-	/* fork: take the client's locks; release them; reset them. */
+	void (*thread_exit)(struct pga_thread *t, void *priv);
+	/* fork: take the client's locks; release them; reset them (in the
+	 * child, only the caller runs, and the states of the other threads
+	 * are abandoned: the client must not reach them through anything it
+	 * keeps, or keep them whole enough to be reached, as the slab layer's
+	 * parked states are). Called only once the page allocator has
+	 * started, with the start-up lock and the registration lock held, so
+	 * the three run for the same clients. */
 	void (*fork_prepare)(void);
 	void (*fork_parent)(void);
 	void (*fork_child)(void);
@@ -71,7 +78,10 @@ const struct pga_page_client *pga_client(int slot);
 
 /* Called by the page allocator (thread exit: pga_clients_thread_exit in
  * thread.h, which owns the per-thread states). */
-void pga_clients_fork_prepare(void);
+/* Fork: prepare takes the registration lock and, with hooks, runs every
+ * client's fork_prepare (reverse order); parent and child run the hooks
+ * of the same clients and release (reset) the lock. */
+void pga_clients_fork_prepare(bool hooks);
 void pga_clients_fork_parent(void);
 void pga_clients_fork_child(void);
 unsigned long pga_clients_shrink(bool all);

@@ -62,3 +62,19 @@ out:
 	pthread_mutex_unlock(&fail_lock);
 	return fail;
 }
+
+/* fail_lock is a leaf (nothing is taken under it): fork holds it last. */
+void pga_fail_fork_prepare(void)
+{
+	pthread_mutex_lock(&fail_lock);
+}
+
+void pga_fail_fork_parent(void)
+{
+	pthread_mutex_unlock(&fail_lock);
+}
+
+void pga_fail_fork_child(void)
+{
+	pthread_mutex_init(&fail_lock, NULL);
+}

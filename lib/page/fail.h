@@ -20,4 +20,9 @@ void pga_fail_init(void);
 /* should_fail_alloc_page: decide whether this allocation fails. */
 bool pga_should_fail_alloc_page(pga_gfp_t gfp, unsigned order);
 
+/* Fork: hold the lock of the failure pattern across fork (fork.c). */
+void pga_fail_fork_prepare(void);
+void pga_fail_fork_parent(void);
+void pga_fail_fork_child(void);
+
 #endif /* PGA_FAIL_H */

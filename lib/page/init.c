@@ -26,7 +26,23 @@
 #include "zone.h"
 #include "zonelist.h"
 
+/* The start-up lock of every layer (init.h). */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void pga_startup_lock(void)
+{
+	pthread_mutex_lock(&init_lock);
+}
+
+void pga_startup_unlock(void)
+{
+	pthread_mutex_unlock(&init_lock);
+}
+
+void pga_startup_fork_child(void)
+{
+	pthread_mutex_init(&init_lock, NULL);
+}
 
 /*
  * The nodes this process may allocate from: Mems_allowed of its cpuset

@@ -65,6 +65,7 @@ enum opt_id {
 	OPT_DECAY_MS,
 	OPT_BACKGROUND_RECLAIM,
 	OPT_PURGE,
+	OPT_MEMBARRIER,
 	OPT_THP,
 	OPT_HARDEN,
 	OPT_INIT_ON_ALLOC,
@@ -223,6 +224,7 @@ static bool parse_name(struct pga_options *o, const struct opt_key *k, const cha
 
 static const char *const thp_names[] = {"never", "madvise", "always", NULL};
 static const char *const purge_names[] = {"dontneed", "free", NULL};
+static const char *const membarrier_names[] = {"auto", "off", NULL};
 static const char *const harden_names[] = {"off", "default", "full", NULL};
 
 /* A yes/no value: 1, true, yes or 0, false, no. */
@@ -593,6 +595,23 @@ static const struct opt_key keys[OPT_NR] = {
             .field = offsetof(struct pga_options, purge),
             .def = PGA_PURGE_DONTNEED,
             .names = purge_names,
+        },
+    [OPT_MEMBARRIER] =
+        {
+            .name = "membarrier",
+            .type_name = "name",
+            .values = "`auto off`",
+            .def_text = "auto",
+            .layer = "page",
+            .effect = "Whether a drain of another thread's page cache fences it with membarrier "
+                      "(auto: when the kernel has it) or leaves the drain to the owner (off).",
+            .anchor = "membarrier",
+            .parse = parse_name,
+            .expect = "auto or off",
+            .type = OPT_LONG,
+            .field = offsetof(struct pga_options, membarrier),
+            .def = PGA_MEMBARRIER_AUTO,
+            .names = membarrier_names,
         },
     [OPT_THP] =
         {

@@ -33,6 +33,13 @@ enum pga_thp { PGA_THP_NEVER, PGA_THP_MADVISE, PGA_THP_ALWAYS };
  * MADV_FREE (the kernel takes the pages when it needs them). */
 enum pga_purge { PGA_PURGE_DONTNEED, PGA_PURGE_FREE };
 
+/* membarrier=: how a thread drains another's pcp lists (thread.h).
+ *   auto  revoke, membarrier, drain at once, when the kernel has
+ *         MEMBARRIER_CMD_PRIVATE_EXPEDITED (and per call, when it works);
+ *   off   never: the drain is a request the owner carries out at its next
+ *         operation, as on kernels without membarrier. */
+enum pga_membarrier { PGA_MEMBARRIER_AUTO, PGA_MEMBARRIER_OFF };
+
 /* harden=: how much misuse is checked (docs/hardening.md). The keys of
  * the opt-in checks (init_on_alloc ... check_sized_free) are PGA_OPT_UNSET
  * unless given, and then follow the level: on with full, else off. */
@@ -66,6 +73,9 @@ struct pga_options {
 	long decay_ms;
 	bool background_reclaim;
 	long purge; /* enum pga_purge: how free pages go back */
+
+	/* Remote pcp drains (enum pga_membarrier). */
+	long membarrier;
 
 	/* Transparent huge pages (enum pga_thp). */
 	long thp;

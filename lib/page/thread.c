@@ -15,6 +15,7 @@
 
 #include "buddy.h"
 #include "fmt.h"
+#include "options.h"
 #include "os.h"
 #include "pool.h"
 #include "topology.h"
@@ -35,9 +36,12 @@ static bool exit_key_ok; /* without the key, threads stay on the dead state */
 void pga_pcp_lock(struct pga_thread *t)
 {
 	pthread_mutex_lock(&t->lock);
-	/* Without membarrier a drainer could only ask; honour the request
-	 * now that the lists are ours under the lock. */
-	if (!pga_mem.membarrier && atomic_load_explicit(&t->revoked, memory_order_relaxed)) {
+	/* A drainer that could fence (membarrier) holds the lock while the
+	 * lists are revoked and clears revoked before it lets go: revoked
+	 * still set under the owner's own hold is a drainer that could not
+	 * fence (membarrier=off, an old kernel, a call that failed) and only
+	 * asked. Honour the request now that the lists are ours. */
+	if (atomic_load_explicit(&t->revoked, memory_order_relaxed)) {
 		pga_thread_drain_locked(t);
 		atomic_store_explicit(&t->revoked, 0, memory_order_relaxed);
 	}
@@ -121,7 +125,7 @@ static void thread_detach(void *arg)
 
 	/* Clients first: what they free may fill the pcp lists drained
 	 * below. */
-	pga_clients_thread_exit(t, true);
+	pga_clients_thread_exit(t);
 	pthread_mutex_lock(&pga_thread_registry_lock);
 	pthread_mutex_lock(&t->lock);
 	retire_locked(t);
@@ -152,8 +156,11 @@ struct pga_thread *pga_thread_attach(void)
 	 * finds the state instead of attaching again. */
 	pga_current = t;
 	if (pthread_setspecific(exit_key, t) != 0) {
-		/* No destructor would run: give the state back now, and let the
-		 * thread allocate straight from the buddy lists. */
+		/* No destructor would run: give the state back now (what the
+		 * clients attached meanwhile too: setspecific may have called
+		 * calloc through this very state), and let the thread allocate
+		 * straight from the buddy lists. */
+		pga_clients_thread_exit(t);
 		pthread_mutex_lock(&pga_thread_registry_lock);
 		pthread_mutex_lock(&t->lock);
 		retire_locked(t);
@@ -164,7 +171,7 @@ struct pga_thread *pga_thread_attach(void)
 	return t;
 }
 
-void pga_clients_thread_exit(struct pga_thread *t, bool self)
+void pga_clients_thread_exit(struct pga_thread *t)
 {
 	int n = pga_nr_clients();
 
@@ -173,7 +180,7 @@ void pga_clients_thread_exit(struct pga_thread *t, bool self)
 		void *priv = __atomic_load_n(&t->priv[i], __ATOMIC_RELAXED);
 		__atomic_store_n(&t->priv[i], NULL, __ATOMIC_RELAXED);
 		if (priv && c->thread_exit)
-			c->thread_exit(t, priv, self);
+			c->thread_exit(t, priv);
 	}
 }
 
@@ -231,12 +238,13 @@ pga_export unsigned long pga_drain_all_pages(void)
 		pthread_mutex_lock(&t->lock);
 		atomic_store_explicit(&t->revoked, 1, memory_order_relaxed);
 	}
-	if (pga_mem.membarrier)
-		pga_os_membarrier();
+	/* Decided per call: a membarrier that fails fences no one, and the
+	 * drain must not race the owners then. */
+	bool fenced = pga_mem.membarrier && pga_os_membarrier();
 	pga_list_for_each (pos, &registry) {
 		struct pga_thread *t = container_of(pos, struct pga_thread, link);
 		/* The caller is out of its own lists: those drain at once. */
-		if (pga_mem.membarrier || t == pga_current) {
+		if (fenced || t == pga_current) {
 			while (atomic_load_explicit(&t->in_pcp, memory_order_acquire))
 				pga_os_yield();
 			freed += pga_thread_drain_locked(t);
@@ -251,84 +259,84 @@ pga_export unsigned long pga_drain_all_pages(void)
 }
 
 /*
- * Fork must not copy a thread's pcp lists in the middle of an owner's
- * lock-free update (a count that says 1 over empty lists would make the
- * child's drain spin for ever). So prepare revokes every other thread's
- * lists as a drainer does (thread.h), holding their locks: after the
- * membarrier each owner is either out of its lists or sees revoked and
- * queues on its lock, which the forking thread holds until the fork is
- * done. Without membarrier (kernels before 4.14) the wait for in_pcp is
- * the best that can be done.
+ * Fork. The child never walks the lists of a thread that did not survive:
+ * that thread may have been anywhere in a lock-free update of its pcp
+ * lists when the address space was copied (a count that says 1 over empty
+ * lists, a block half unlinked), and nothing in the child can tell. Its
+ * state is abandoned whole (fork.c says why): unlinked from the registry,
+ * so that no drain, statistics walk or reclaim pass ever finds it again,
+ * and never recycled, so that nothing of it is reused. Its pages stay
+ * PG_pcp, which the buddy allocator never merges with; its event counters
+ * and page count, plain numbers, are read once into the zone's books.
+ *
+ * prepare holds the registry lock and the state pool's lock, so that the
+ * registry's links and the pool's free stack are whole in the child. The
+ * thread locks need not be held: a drainer holds the registry lock
+ * throughout its drain, and without a drainer only a thread's owner takes
+ * its lock, so in the child the survivor's lock is free but for the copy
+ * of a drainer that cannot exist; it is reset all the same.
  */
 void pga_thread_fork_prepare(void)
 {
-	struct pga_list *pos;
-
 	pthread_mutex_lock(&pga_thread_registry_lock);
-	pga_list_for_each (pos, &registry) {
-		struct pga_thread *t = container_of(pos, struct pga_thread, link);
-		pthread_mutex_lock(&t->lock);
-		if (t != pga_current)
-			atomic_store_explicit(&t->revoked, 1, memory_order_relaxed);
-	}
-	if (pga_mem.membarrier)
-		pga_os_membarrier();
-	pga_list_for_each (pos, &registry) {
-		struct pga_thread *t = container_of(pos, struct pga_thread, link);
-		while (t != pga_current && atomic_load_explicit(&t->in_pcp, memory_order_acquire))
-			pga_os_yield();
-	}
 	pga_pool_lock(&states);
 }
 
 void pga_thread_fork_parent(void)
 {
-	struct pga_list *pos;
-
 	pga_pool_unlock(&states);
-	pga_list_for_each (pos, &registry) {
-		struct pga_thread *t = container_of(pos, struct pga_thread, link);
-		if (t != pga_current)
-			atomic_store_explicit(&t->revoked, 0, memory_order_release);
-		pthread_mutex_unlock(&t->lock);
-	}
 	pthread_mutex_unlock(&pga_thread_registry_lock);
 }
 
-void pga_thread_fork_reset(void)
-{
-	struct pga_list *pos;
+static struct pga_thread_abandoned abandoned;
 
-	pga_pool_reinit(&states);
-	pthread_mutex_init(&pga_thread_registry_lock, NULL);
-	pga_list_for_each (pos, &registry) {
-		struct pga_thread *t = container_of(pos, struct pga_thread, link);
-		pthread_mutex_init(&t->lock, NULL);
-		atomic_store_explicit(&t->in_pcp, 0, memory_order_relaxed);
-		atomic_store_explicit(&t->revoked, 0, memory_order_relaxed);
+/* A dead thread's state, in the child: into the books, out of the
+ * registry, and never touched again. */
+static void abandon(struct pga_thread *t)
+{
+	pga_list_del(&t->link);
+	abandoned.threads++;
+	for (int id = 0; id < pga_mem.nr_zones; id++) {
+		long n = atomic_load_explicit(&t->pcp[id].count, memory_order_relaxed);
+		/* A count caught mid-update can be off by the block in flight,
+		 * never negative in the books. */
+		if (n > 0) {
+			abandoned.pcp_pages[id] += (unsigned long)n;
+			abandoned.total_pcp_pages += (unsigned long)n;
+		}
+		for (int e = 0; e < PGA_NR_ZONE_EVENTS; e++)
+			atomic_fetch_add_explicit(
+			    &pga_mem.zones[id]->ev_exited[e],
+			    atomic_load_explicit(&t->pcp[id].ev[e], memory_order_relaxed),
+			    memory_order_relaxed);
 	}
 }
 
-void pga_thread_fork_reap(void)
+void pga_thread_fork_child(void)
 {
 	struct pga_list *pos, *tmp;
+	struct pga_thread *self = pga_current;
 
+	pga_pool_reinit(&states);
+	pthread_mutex_init(&pga_thread_registry_lock, NULL);
 	pga_list_for_each_safe (pos, tmp, &registry) {
 		struct pga_thread *t = container_of(pos, struct pga_thread, link);
-		/* pga_current, not a copy taken before the loop: what a client
-		 * frees for a dead thread may attach the caller's own state. */
-		if (t == pga_current)
+		if (t != self) {
+			abandon(t);
 			continue;
-		/* The thread is gone: only this one runs now, so its caches
-		 * can be taken without its cooperation. */
-		pga_clients_thread_exit(t, false);
-		pthread_mutex_lock(&pga_thread_registry_lock);
-		pthread_mutex_lock(&t->lock);
-		retire_locked(t);
-		pthread_mutex_unlock(&pga_thread_registry_lock);
+		}
+		pthread_mutex_init(&t->lock, NULL);
+		atomic_store_explicit(&t->in_pcp, 0, memory_order_relaxed);
+		/* A request a drainer left is dropped: the survivor's lists are
+		 * whole (it is in the fork handler, not in them). */
+		atomic_store_explicit(&t->revoked, 0, memory_order_relaxed);
+		t->tid = pga_os_gettid();
 	}
-	if (pga_thread_is_real(pga_current))
-		pga_current->tid = pga_os_gettid();
+}
+
+void pga_thread_abandoned(struct pga_thread_abandoned *out)
+{
+	*out = abandoned;
 }
 
 void pga_thread_init(void)
@@ -337,8 +345,12 @@ void pga_thread_init(void)
 	               (size_t)pga_mem.nr_zones * sizeof(struct pga_pcp);
 
 	pga_pool_init(&states, bytes);
+	/* Without a key no thread learns of its exit: attaching caches would
+	 * leak them with every thread, so every thread stays on
+	 * pga_thread_dead and allocates from the shared lists (the buddy
+	 * lists, the slab node lists), slower but whole. */
 	exit_key_ok = pthread_key_create(&exit_key, thread_detach) == 0;
 	if (!exit_key_ok)
 		pga_log("pthread_key_create failed: threads allocate without caches", NULL, NULL);
-	pga_mem.membarrier = pga_os_membarrier_init();
+	pga_mem.membarrier = pga_opts.membarrier != PGA_MEMBARRIER_OFF && pga_os_membarrier_init();
 }

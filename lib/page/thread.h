@@ -22,8 +22,11 @@
  * a full fence would, but the cost falls on the rare drainer: after it,
  * either the drainer sees in_pcp == 1 and waits, or the owner sees revoked
  * and takes the lock the drainer holds. Without membarrier (kernels before
- * 4.14) the drainer only sets revoked and leaves; the owner drains its own
- * lists at its next operation.
+ * 4.14, membarrier=off, or a call that fails: decided per drain) the
+ * drainer only sets revoked and leaves; the owner drains its own lists at
+ * its next operation (pga_pcp_lock: revoked still set once the owner holds
+ * its lock can only be such a request, since a drainer that fenced clears
+ * it before it unlocks).
  *
  * pga_current is an initial-exec TLS pointer, never NULL: a thread starts on
  * pga_thread_boot, whose revoked flag is always set, so its first allocation
@@ -156,9 +159,9 @@ static inline void pga_thread_set_private(struct pga_thread *t, int slot, void *
 	__atomic_store_n(&t->priv[slot], priv, __ATOMIC_RELAXED);
 }
 
-/* Every client gives back its state for t (client.h: thread_exit), self
- * when t is the caller's own; t's private pointers are cleared. */
-void pga_clients_thread_exit(struct pga_thread *t, bool self);
+/* Every client gives back its state for t, the caller's own (client.h:
+ * thread_exit); t's private pointers are cleared. */
+void pga_clients_thread_exit(struct pga_thread *t);
 
 /* Threads with state now (registered), and states ever mapped: states are
  * recycled, never unmapped, so mapped is the most that were alive at once. */
@@ -203,14 +206,22 @@ extern pthread_mutex_t pga_thread_registry_lock;
 
 void pga_thread_init(void);
 
-/* Fork: hold the registry and every thread lock across fork
- * (pga_thread_fork_prepare, _parent). In the child, pga_thread_fork_reset
- * resets them; pga_thread_fork_reap, once every lock of every layer is
- * reset, gives back what the threads that did not survive held (their
- * clients' states, then their pcp pages). */
+/* Fork (thread.c): prepare holds the registry lock and the state pool's
+ * lock, parent releases them. In the child, pga_thread_fork_child resets
+ * them and abandons the state of every thread that did not survive: out
+ * of the registry, never walked, drained or recycled again, its pcp pages
+ * and events counted in the books below. Only the caller runs then. */
 void pga_thread_fork_prepare(void);
 void pga_thread_fork_parent(void);
-void pga_thread_fork_reset(void);
-void pga_thread_fork_reap(void);
+void pga_thread_fork_child(void);
+
+/* What this process's fork children abandoned, summed over the forks
+ * that made it (a child of a child inherits its parent's sums). */
+struct pga_thread_abandoned {
+	unsigned long threads;                  /* states abandoned */
+	unsigned long total_pcp_pages;          /* pages on their pcp lists */
+	unsigned long pcp_pages[PGA_MAX_ZONES]; /* the same, by zone id */
+};
+void pga_thread_abandoned(struct pga_thread_abandoned *out);
 
 #endif /* PGA_THREAD_H */

@@ -8,7 +8,7 @@
 #include "mmzone.h"
 #include "os.h"
 
-struct pga_freeptr_keys pga_freeptr;
+struct pga_freeptr_keys pga_freeptr = {.base = 1};
 
 void pga_freeptr_init(void)
 {
@@ -25,6 +25,6 @@ void pga_freeptr_init(void)
 	pga_freeptr.secret = k.secret;
 	pga_freeptr.key = k.key;
 	const struct pga_arena *ar = &pga_mem.arenas[PGA_ZONE_NORMAL];
-	pga_freeptr.base = ar->base;
-	pga_freeptr.bytes = ar->nr_pages << PGA_PAGE_SHIFT;
+	__atomic_store_n(&pga_freeptr.base, ar->base ? ar->base : 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&pga_freeptr.bytes, ar->nr_pages << PGA_PAGE_SHIFT, __ATOMIC_RELAXED);
 }

@@ -39,7 +39,10 @@ struct pga_freeptr_keys {
 	uintptr_t key;    /* word 1 of every free object; never 0 */
 	/* Where the malloc fast path accepts a popped object: ZONE_NORMAL's
 	 * arena, [base, base + bytes), copied here once the zones are laid
-	 * out, so that the check reads the same cache line as the keys. */
+	 * out, so that the check reads the same cache line as the keys. A
+	 * thread still on its boot state (an empty cache: NULL) may read them
+	 * while start-up writes them: base is never 0 (1 before), so NULL
+	 * fails the check whichever of the old and new values it reads. */
 	uintptr_t base, bytes;
 };
 extern struct pga_freeptr_keys pga_freeptr;
@@ -51,7 +54,7 @@ void pga_freeptr_init(void);
 /* Does obj lie in ZONE_NORMAL's arena? NULL does not. */
 static inline bool pga_freeptr_in_arena(const void *obj, const struct pga_freeptr_keys *k)
 {
-	return (uintptr_t)obj - k->base < k->bytes;
+	return (uintptr_t)obj - PGA_READ_RACY(k->base) < PGA_READ_RACY(k->bytes);
 }
 
 /* The next free object after obj, as stored in obj. */

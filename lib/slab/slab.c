@@ -337,7 +337,8 @@ static void return_objects(struct pga_page *slab, void *list)
 	unsigned back = 0;
 
 	while (list) {
-		if (unlikely(!in_slab(list, lo, order) || !pga_freeptr_is_free(list)))
+		if (unlikely(pga_slab_checks &&
+		             (!in_slab(list, lo, order) || !pga_freeptr_is_free(list))))
 			corrupted_freelist(list, slab->slab_class);
 		void *next = freelist_next(list);
 		freelist_push(&slab->freelist, list);
@@ -491,7 +492,8 @@ static unsigned set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 		void *tail = remote;
 		n++;
 		for (void *next; (next = freelist_next(tail)); tail = next, n++)
-			if (unlikely(!in_slab(next, lo, order) || !pga_freeptr_is_free(next)))
+			if (unlikely(pga_slab_checks &&
+			             (!in_slab(next, lo, order) || !pga_freeptr_is_free(next))))
 				corrupted_freelist(next, slab->slab_class);
 		pga_freeptr_set(tail, list);
 		list = remote;
@@ -859,7 +861,8 @@ static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsign
 		/* The cache's links are checked here as on a pop: this walk
 		 * follows them into the slabs' descriptors. */
 		const struct pga_page *page = pga_addr_to_page(obj);
-		if (unlikely(!page || !page->slab_cache || !pga_freeptr_is_free(obj)))
+		if (unlikely(pga_slab_checks &&
+		             (!page || !page->slab_cache || !pga_freeptr_is_free(obj))))
 			corrupted_freelist(obj, page ? page->slab_class : 0);
 		c->freelist = freelist_next(obj);
 		if (run && (uintptr_t)obj - lo < hi - lo) {
@@ -984,6 +987,9 @@ static bool check_partial_slab(const struct pga_page *slab, unsigned cls, int ni
 		if ((uintptr_t)obj < (uintptr_t)start || off >= (uintptr_t)sc->objects * sc->size ||
 		    off % sc->size != 0)
 			return slab_check_fail(why, len, "a free object outside its slab", slab);
+		if (!pga_freeptr_is_free(obj))
+			return slab_check_fail(why, len, "a free object without the free key",
+			                       slab);
 		if (++nfree > slab->objects)
 			return slab_check_fail(why, len, "a freelist longer than the slab", slab);
 	}
@@ -1167,10 +1173,11 @@ static void flush_parked(void)
 	}
 }
 
-/* The page client's thread_exit: the state is parked for the next thread;
- * when enough are, the thread's slabs go back to their node lists (or,
- * empty, to the page allocator), then its state to the pool. */
-static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
+/* The page client's thread_exit, on the exiting thread itself: the state
+ * is parked for the next thread; when enough are, the thread's slabs go
+ * back to their node lists (or, empty, to the page allocator), then its
+ * state to the pool. */
+static void slab_thread_exit(struct pga_thread *t, void *priv)
 {
 	struct pga_slab_cpu *s = priv;
 
@@ -1184,10 +1191,8 @@ static void slab_thread_exit(struct pga_thread *t, void *priv, bool self)
 	}
 	/* Allocations from later TLS destructors are served under the node
 	 * lock: attaching again would leak the new state. */
-	if (self) {
-		pga_slab_current = &pga_slab_dead;
-		pga_slab_home = &pga_slab_dead.kc[PGA_SLAB_CACHE(0, 0)];
-	}
+	pga_slab_current = &pga_slab_dead;
+	pga_slab_home = &pga_slab_dead.kc[PGA_SLAB_CACHE(0, 0)];
 }
 
 /* The page client's policy_changed: malloc pops the caches of the node
@@ -1200,6 +1205,12 @@ static void slab_policy_changed(struct pga_thread *t, void *priv)
 	home_follow_policy(priv);
 }
 
+/*
+ * Fork (lib/page/fork.c has the whole order): the parked-state lock, then
+ * the node list locks, then the state pool's. None is held while another
+ * thread takes one of the others, so any order would do; this one is
+ * written down.
+ */
 static void slab_fork_prepare(void)
 {
 	pga_lock(&parked_lock);
@@ -1214,7 +1225,18 @@ static void slab_fork_parent(void)
 	pga_unlock(&parked_lock);
 }
 
-/* The parked states are whole in the child too: no thread was using them. */
+/*
+ * In the child only the forking thread runs, and the states of the
+ * threads that did not survive are abandoned with them (fork.c): the page
+ * allocator drops them from its registry without calling thread_exit, so
+ * nothing here flushes, walks or recycles them. Their slabs stay frozen
+ * to them: a free into one is a push onto its remote stack, which no one
+ * takes. The node lists are whole (their locks were held), and so are the
+ * parked states: parking and unparking happen under parked_lock, and a
+ * parked state is no thread's, so no one was inside its lists. A state
+ * that was being unparked, flushed or parked outside that lock when the
+ * address space was copied is a dead thread's, and abandoned too.
+ */
 static void slab_fork_child(void)
 {
 	pga_pool_reinit(&slab_states);
@@ -1276,15 +1298,15 @@ struct pga_slab_cpu *pga_slab_attach(void)
 	return s;
 }
 
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic bool initialized;
 
+/* Under the allocator's one start-up lock (init.h), which fork holds. */
 void pga_slab_init(void)
 {
 	if (atomic_load_explicit(&initialized, memory_order_acquire))
 		return;
 	pga_page_init();
-	pthread_mutex_lock(&init_lock);
+	pga_startup_lock();
 	if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
 		pga_freeptr_init();
 		pga_sizeclass_init();
@@ -1309,7 +1331,7 @@ void pga_slab_init(void)
 		client_slot = pga_page_register_client(&slab_client);
 		atomic_store_explicit(&initialized, true, memory_order_release);
 	}
-	pthread_mutex_unlock(&init_lock);
+	pga_startup_unlock();
 }
 
 /* ---------------------------------------------------------------------- */

@@ -221,8 +221,9 @@ void pga_slab_info(struct pga_slab_info *info, int nr_nodes);
 /*
  * The slab validator: every slab on every node's partial lists is an
  * unfrozen slab of its class and node, with free objects, and its freelist
- * holds objects - inuse starts of its own objects; nr_partial is the
- * length of the list. Returns false with the first violation in why.
+ * holds objects - inuse starts of its own objects, each carrying the free
+ * key (freeptr.h); nr_partial is the length of the list. Returns false
+ * with the first violation in why.
  * O(objects on the lists); takes each list lock in turn. Debug builds run
  * it before every shrink (malloc_trim, direct reclaim).
  */

@@ -311,5 +311,6 @@ int main(void)
 	unsetenv("PGALLOC_CONF");
 	t_run_with_conf("churn", NULL, case_churn);
 	t_run_with_conf("tls_dtor", NULL, case_tls_dtor);
+	t_run_with_conf("churn-membarrier-off", "membarrier=off", case_churn);
 	return t_done("test_churn");
 }

@@ -310,5 +310,6 @@ int main(void)
 	/* Two fake nodes: slabs on both, remote frees across them. */
 	t_run_with_conf("exchange_numa", "numa_fake=2", case_exchange);
 	t_run_with_conf("exchange_trim", NULL, case_exchange_trim);
+	t_run_with_conf("exchange_trim-membarrier-off", "membarrier=off", case_exchange_trim);
 	return t_done("test_xthread");
 }

@@ -144,6 +144,17 @@ static void case_parse(void)
 	CHECK(o.thp == PGA_THP_NEVER && o.purge == PGA_PURGE_FREE);
 	expect_good("thp=always,purge=dontneed", &o);
 	CHECK(o.thp == PGA_THP_ALWAYS && o.purge == PGA_PURGE_DONTNEED);
+
+	/* harden: the level, and the opt-in keys unset (following it) until
+	 * given, in either order. */
+	CHECK_EQ(d.harden, PGA_HARDEN_DEFAULT);
+	CHECK_EQ(d.slab_poison, PGA_OPT_UNSET);
+	expect_good("harden=full,slab_freelist_random=0", &o);
+	CHECK(o.harden == PGA_HARDEN_FULL && o.slab_freelist_random == 0 &&
+	      o.init_on_alloc == PGA_OPT_UNSET);
+	expect_good("init_on_free=yes,harden=off,huge_guard_pages=true", &o);
+	CHECK(o.harden == PGA_HARDEN_OFF && o.init_on_free == 1 && o.huge_guard_pages == 1 &&
+	      o.check_sized_free == PGA_OPT_UNSET);
 	expect_good("cpuset_mems=0-1:3", &o);
 	CHECK(o.cpuset_set);
 	CHECK_EQ(o.cpuset_mems.bits[0], 0xbu);
@@ -212,6 +223,8 @@ static void case_parse(void)
 	expect_bad("thp=sometimes", 1, "'thp'", "never, madvise or always", NULL);
 	expect_bad("thp=Always", 1, "'thp'", "madvise", NULL);
 	expect_bad("purge=lazy", 1, "'purge'", "dontneed or free", NULL);
+	expect_bad("harden=paranoid", 1, "'harden'", "off, default or full", NULL);
+	expect_bad("slab_poison=2", 1, "'slab_poison'", "0, 1, true, false, yes or no", NULL);
 	expect_bad("nosuchkey=1,numa_fake=abc,pcp_batch=", 3, "'nosuchkey'", "'numa_fake'",
 	           "'pcp_batch'");
 

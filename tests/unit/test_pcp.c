@@ -580,6 +580,14 @@ static void case_revoke_race2(void)
 	churn_vs_drain(2);
 }
 
+/* membarrier=off: the key is obeyed, and a drain of another thread is a
+ * request that its owner carries out at its next operation. */
+static void case_membarrier_off(void)
+{
+	REQUIRE(pga_num_nodes() >= 1);
+	CHECK(!pga_mem.membarrier);
+}
+
 int main(void)
 {
 	const char *small = "numa_fake=1,node_limit_mb=64,pcp_batch=16,pcp_high=64";
@@ -592,6 +600,15 @@ int main(void)
 	t_run_with_conf("remote-drain", small, case_remote_drain);
 	t_run_with_conf("thread-exit", small, case_thread_exit);
 	t_run_with_conf("revoke-race", small, case_revoke_race);
+	/* The fallback without membarrier, forced: drains are requests the
+	 * owners carry out themselves. */
+	t_run_with_conf("membarrier-off", "membarrier=off", case_membarrier_off);
+	t_run_with_conf("remote-drain-membarrier-off",
+	                "numa_fake=1,node_limit_mb=64,pcp_batch=16,pcp_high=64,membarrier=off",
+	                case_remote_drain);
+	t_run_with_conf("revoke-race-membarrier-off",
+	                "numa_fake=1,node_limit_mb=64,pcp_batch=16,pcp_high=64,membarrier=off",
+	                case_revoke_race);
 	t_run_with_conf("revoke-race-2", "numa_fake=2,node_limit_mb=64,pcp_batch=8,pcp_high=24",
 	                case_revoke_race2);
 	return t_done("test_pcp");
