@@ -256,10 +256,11 @@ void *pga_malloc_node(size_t size, int nid);
  */
 int pga_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
 
-/* The calling thread's policy as pgalloc applies it: the mode (no flags)
- * into *mode, and, when nodemask is not NULL, the nodes it uses (maxnode
- * bits, as get_mempolicy(2)). Returns 0, or -1 with errno EINVAL when
- * maxnode is too small for the nodes. */
+/* The calling thread's policy as pgalloc applies it: the mode or-ed with
+ * its flags (PGA_MPOL_F_STATIC_NODES, PGA_MPOL_F_RELATIVE_NODES), as
+ * get_mempolicy(2) gives them, into *mode, and, when nodemask is not NULL,
+ * the nodes it uses (maxnode bits, as get_mempolicy(2)). Returns 0, or -1
+ * with errno EINVAL when maxnode is too small for the nodes. */
 int pga_get_mempolicy(int *mode, unsigned long *nodemask, unsigned long maxnode);
 
 #ifdef __cplusplus

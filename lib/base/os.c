@@ -234,6 +234,32 @@ size_t pga_os_address_space_left(void)
 	return rl.rlim_cur > used ? (size_t)(rl.rlim_cur - used) : 0;
 }
 
+size_t pga_os_address_space_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= (rlim_t)SIZE_MAX)
+		return SIZE_MAX;
+	return (size_t)rl.rlim_cur;
+}
+
+bool pga_os_map_fixed(void *addr, size_t size)
+{
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return false;
+	if (p != addr) {
+		/* Kernels before 4.17 take the flag for a hint. */
+		munmap(p, size);
+		errno = EEXIST;
+		return false;
+	}
+	return true;
+}
+
 long pga_os_read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -581,6 +607,60 @@ static uintptr_t scan_hex(const char **p, const char *end)
 		v = v << 4 | d;
 	}
 	return v;
+}
+
+uintptr_t pga_os_find_free_range(size_t size, size_t align, uintptr_t lo, uintptr_t hi)
+{
+	/* /proc/self/maps lists the mappings in address order, a line
+	 * "start-end perms ..." each; only the two addresses matter. Read
+	 * it in pieces; a line longer than the buffer (a long path) is
+	 * parsed from its start and the rest skipped. */
+	char buf[4096];
+	size_t have = 0;
+	uintptr_t cand = pga_round_up(lo, align);
+	int saved = errno, fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	bool eof = false, skipping = false;
+
+	if (fd < 0)
+		return 0;
+	while (cand) {
+		if (!eof && have < sizeof(buf) - 1) {
+			ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				eof = true;
+			else
+				have += (size_t)n;
+		}
+		if (!have && eof)
+			break;
+		char *nl = memchr(buf, '\n', have);
+		if (!nl && !eof && have < sizeof(buf) - 1)
+			continue; /* read the rest of the line */
+		size_t line = nl ? (size_t)(nl - buf) + 1 : have;
+		if (!skipping) {
+			const char *c = buf;
+			buf[have] = '\0';
+			uintptr_t start = scan_hex(&c, buf + have), end = 0;
+			if (*c == '-') {
+				c++;
+				end = scan_hex(&c, buf + have);
+			}
+			/* A mapping that overlaps the candidate pushes it past
+			 * its end; the ones after it lie higher still. */
+			if (end > cand && start < cand + size)
+				cand = pga_round_up(end, align);
+		}
+		skipping = !nl;
+		memmove(buf, buf + line, have - line);
+		have -= line;
+		if (cand + size < cand || cand + size > hi)
+			cand = 0;
+	}
+	close(fd);
+	errno = saved;
+	return cand;
 }
 
 /* One line of /proc/self/maps, [line, end): does it hold a? Then copy its

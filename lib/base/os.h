@@ -88,6 +88,30 @@ void *pga_os_remap_aligned(void *old, size_t old_size, size_t new_size, size_t a
  * when there is no limit. */
 size_t pga_os_address_space_left(void);
 
+/* The soft RLIMIT_AS in bytes, or SIZE_MAX when there is none. */
+size_t pga_os_address_space_limit(void);
+
+/*
+ * The lowest address at or above lo, aligned to align (a power of two, at
+ * least a page), where size bytes are free of any mapping now (from
+ * /proc/self/maps) and end at or below hi; 0 when there is none or the
+ * file cannot be read. Nothing is mapped: the range is only free until
+ * someone maps into it, so its user maps it piece by piece with
+ * pga_os_map_fixed and copes with a piece that is taken.
+ */
+uintptr_t pga_os_find_free_range(size_t size, size_t align, uintptr_t lo, uintptr_t hi);
+
+/*
+ * Map [addr, addr + size) (page aligned) readable and writable, like a
+ * committed part of a reservation (zero-filled, MAP_NORESERVE), only if
+ * nothing is mapped there (MAP_FIXED_NOREPLACE). Returns true when the
+ * range is now ours; false with errno EEXIST when something else holds part
+ * of it (or the kernel, older than 4.17, would have put it elsewhere), or
+ * with the kernel's errno (ENOMEM: the address space or memory is
+ * exhausted).
+ */
+bool pga_os_map_fixed(void *addr, size_t size);
+
 /* Read up to len - 1 bytes of a file into buf, NUL-terminated. Returns the
  * number of bytes read, or -1 when the file cannot be opened. */
 long pga_os_read_file(const char *path, char *buf, size_t len);

@@ -85,9 +85,8 @@ void pga_harden_run_alloc(void *p, size_t size)
 
 void pga_harden_run_free(void *p, size_t usable)
 {
-	if (pga_mharden.page_poison)
-		pga_poison_fill(p, usable, PGA_POISON_FREE);
-	else if (pga_mharden.init_on_free)
+	/* With page_poison the page layer poisons the run as it frees it. */
+	if (pga_mharden.init_on_free && !pga_mharden.page_poison)
 		memset(p, 0, usable);
 }
 
@@ -102,8 +101,11 @@ void pga_harden_check_size(const void *p, size_t size, size_t usable, size_t red
 		/* Alignment may have taken a larger block than size needs. */
 		ok = size <= usable;
 	else if (pages)
-		/* Whole pages: the request rounded up. */
-		ok = size <= usable && usable - size < PGA_PAGE_SIZE;
+		/* Whole pages: the request rounded up; a huge block reused from
+		 * the huge cache may be up to twice that. */
+		ok = size <= usable && (usable - size < PGA_PAGE_SIZE ||
+		                        (size > (PGA_PAGE_SIZE << (PGA_MAX_ORDER - 1)) &&
+		                         usable / 2 <= pga_round_up(size, PGA_PAGE_SIZE)));
 	else
 		/* malloc(size) got the class of size; realloc in place keeps
 		 * an object while the size stays above half of it. */

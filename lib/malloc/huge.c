@@ -407,7 +407,12 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 		 * (an mremap keeps the advice). */
 		size_t thp_align = (size_t)PGA_PAGEBLOCK_PAGES << PGA_PAGE_SHIFT;
 		bool thp = pga_opts.thp != PGA_THP_NEVER && len >= 2 * thp_align;
-		p = pga_os_map(len, thp && align < thp_align ? thp_align : align);
+		size_t map_align = thp && align < thp_align ? thp_align : align;
+		p = pga_os_map(len, map_align);
+		/* Refused (the address space or commit limit reached): the
+		 * cached blocks hold both; give them back and try once more. */
+		if (!p && pga_huge_shrink(true))
+			p = pga_os_map(len, map_align);
 		if (p) {
 			pga_os_thp(p, len, thp ? PGA_OS_THP_ALLOW : PGA_OS_THP_FORBID);
 			/* [anon:pgalloc huge] in /proc/PID/maps */

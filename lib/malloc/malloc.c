@@ -111,11 +111,112 @@ __attribute__((weak)) void *pga_foreign_realloc(void *p, size_t size)
 	bad_pointer("realloc(): invalid pointer", p);
 }
 
+/*
+ * The zones' last failure of a large request: requests of that order or
+ * above go straight to a mapping until zones_full_until_ms (the zonelist
+ * cache's interval later). The failure ran direct reclaim (drained every
+ * thread's pcp lists, emptied the huge cache); a program beyond its zones
+ * would otherwise pay that for every large block. Racy by design, like the
+ * zlc: a stale hint costs one mapping, or one more attempt at the zones.
+ * Until the first failure the check is one load of a zero.
+ */
+static _Atomic uint64_t zones_full_until_ms;
+static _Atomic unsigned zones_full_order;
+
+/* The buddy order an exact run of size bytes aligned to 2^min_order
+ * pages takes its block from. */
+static unsigned large_order(size_t size, unsigned min_order)
+{
+	size_t nr = pga_round_up(size, PGA_PAGE_SIZE) >> PGA_PAGE_SHIFT;
+	unsigned order = nr <= 1 ? 0 : pga_ilog2(nr - 1) + 1;
+
+	return order > min_order ? order : min_order;
+}
+
+static bool zones_failed_recently(unsigned order)
+{
+	uint64_t until = atomic_load_explicit(&zones_full_until_ms, memory_order_relaxed);
+
+	return unlikely(until) &&
+	       order >= atomic_load_explicit(&zones_full_order, memory_order_relaxed) &&
+	       pga_os_now_ms() < until;
+}
+
+static void zones_failed(unsigned order)
+{
+	uint64_t now = pga_os_now_ms();
+
+	/* A smaller order that fails extends the hint downwards; once it
+	 * expired, the new failure's order stands alone. */
+	if (now >= atomic_load_explicit(&zones_full_until_ms, memory_order_relaxed) ||
+	    order < atomic_load_explicit(&zones_full_order, memory_order_relaxed))
+		atomic_store_explicit(&zones_full_order, order, memory_order_relaxed);
+	atomic_store_explicit(&zones_full_until_ms, now + (uint64_t)pga_opts.zlc_interval_ms,
+	                      memory_order_relaxed);
+}
+
+/*
+ * A large request (above the slab classes), aligned to 2^min_order pages,
+ * on node nid (-1: by the thread's policy): an exact run from the zones,
+ * and when they cannot serve it (full up to their limit, too fragmented
+ * for the order, or the kernel refuses them more memory), a huge block
+ * mapped directly, as glibc maps its large chunks; free, realloc and
+ * malloc_usable_size find either from the pointer.
+ *
+ * Under an address-space limit below what the zones would span (so that
+ * address space, not memory, runs out first) the order is the other way
+ * round: a zone never gives back the address space it has grown into, and
+ * an exact run strands the rest of its buddy block (a 1 MiB + 1 byte
+ * request holds 2 MiB of it), while a mapping costs its own pages and
+ * returns them at free. So there a large request is mapped directly, and
+ * only when the kernel refuses that too does it try what the zones
+ * already hold.
+ */
+/* An exact run from the zones, checked and initialised as the hardening
+ * asks (a huge block needs neither check: it was never poisoned). */
+static void *zone_run(size_t size, unsigned min_order, int nid)
+{
+	void *run = pga_alloc_pages_exact_order(nid, size, min_order, LARGE_GFP);
+
+	if (run && unlikely(pga_mharden.debug))
+		pga_harden_run_alloc(run, size);
+	return run;
+}
+
 static void *large_alloc(size_t size, unsigned min_order, int nid)
 {
-	if (size <= LARGE_MAX && min_order < PGA_MAX_ORDER)
-		return pga_alloc_pages_exact_order(nid, size, min_order, LARGE_GFP);
-	return pga_huge_alloc(size, PGA_PAGE_SIZE << min_order, false);
+	bool zones = size <= LARGE_MAX && min_order < PGA_MAX_ORDER;
+	bool map_first = pga_mem.map_large_first;
+	int saved = errno;
+	void *p;
+
+	/* MPOL_BIND is a wall: the bound nodes' zones, or ENOMEM
+	 * (docs/numa.md); a mapping would be placed by the kernel alone. */
+	if (zones && nid < 0 && pga_current->pol.mode == PGA_MPOL_BIND)
+		return zone_run(size, min_order, nid);
+	if (zones && !map_first) {
+		unsigned order = large_order(size, min_order);
+		if (nid >= 0 || !zones_failed_recently(order)) {
+			p = zone_run(size, min_order, nid);
+			if (p)
+				return p;
+			if (nid < 0)
+				zones_failed(order);
+			errno = saved;
+		}
+	}
+	p = pga_huge_alloc(size, PGA_PAGE_SIZE << min_order, pga_mharden.init_on_alloc);
+	if (p) {
+		/* The node's pages, as pga_malloc_node asks for huge blocks. */
+		if (nid >= 0)
+			pga_mempolicy_place(p, pga_huge_usable_size(p), nid);
+		return p;
+	}
+	if (zones && map_first) {
+		errno = saved;
+		return zone_run(size, min_order, nid);
+	}
+	return NULL;
 }
 
 static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
@@ -131,8 +232,13 @@ static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
  * for one after it. Returns false when it no longer fits a slab. */
 static bool small_class(size_t size, unsigned *cls)
 {
-	if (unlikely(pga_mharden.red_zone))
+	if (unlikely(pga_mharden.red_zone)) {
+		/* Not size + PGA_RED_ZONE_MIN > PGA_SLAB_MAX: near SIZE_MAX
+		 * the sum wraps to a small class. */
+		if (size > PGA_SLAB_MAX - PGA_RED_ZONE_MIN)
+			return false;
 		size += PGA_RED_ZONE_MIN;
+	}
 	if (size > PGA_SLAB_MAX)
 		return false;
 	*cls = pga_size_to_class(size);
@@ -152,17 +258,10 @@ static void *small_ready(void *p, unsigned cls, size_t size)
 static void *harden_malloc(struct pga_slab_cpu *t, size_t size)
 {
 	unsigned cls;
-	void *p;
 
 	if (small_class(size, &cls))
 		return small_ready(small_alloc(t, cls), cls, size);
-	if (size <= LARGE_MAX) {
-		p = pga_alloc_pages_exact_order(-1, size ? size : 1, 0, LARGE_GFP);
-		if (p)
-			pga_harden_run_alloc(p, size);
-		return p;
-	}
-	return pga_huge_alloc(size, PGA_PAGE_SIZE, pga_mharden.init_on_alloc);
+	return large_alloc(size ? size : 1, 0, -1);
 }
 
 void *pga_malloc_slow(size_t size)
@@ -177,10 +276,8 @@ void *pga_malloc_slow(size_t size)
 		return harden_malloc(t, size);
 	if (size <= PGA_SLAB_MAX)
 		p = small_alloc(t, pga_size_to_class(size));
-	else if (size <= LARGE_MAX)
-		p = pga_alloc_pages_exact_order(-1, size, 0, LARGE_GFP);
 	else
-		p = pga_huge_alloc(size, PGA_PAGE_SIZE, false);
+		p = large_alloc(size, 0, -1);
 	/* Out of line only: the inline path stays without even a nop. */
 	PGA_TRACE(malloc, size, p);
 	return p;
@@ -204,12 +301,8 @@ pga_export void *pga_malloc_node(size_t size, int nid)
 	unsigned cls;
 	if (small_class(size, &cls))
 		return small_ready(pga_slab_alloc_node(pga_slab_get(), cls, nid), cls, size);
-	if (size <= LARGE_MAX) {
-		void *run = large_alloc(size, 0, nid);
-		if (run && unlikely(pga_mharden.debug))
-			pga_harden_run_alloc(run, size);
-		return run;
-	}
+	if (size <= LARGE_MAX)
+		return large_alloc(size, 0, nid);
 	/* A huge block is the kernel's to place: ask for the node's pages,
 	 * moving those of a block reused from the huge cache. */
 	void *p = pga_huge_alloc(size, PGA_PAGE_SIZE, false);
@@ -529,7 +622,8 @@ pga_export void *pga_reallocarray(void *p, size_t nmemb, size_t size)
  * Aligned allocation. Up to a page: a size class whose size is a multiple
  * of the alignment (slabs are page aligned, so every object of it is
  * aligned). Up to 4 MiB: an exact run on a block of at least the
- * alignment's order. Beyond: a huge mapping.
+ * alignment's order, or a huge mapping where the zones cannot serve it
+ * (large_alloc). Beyond: a huge mapping.
  */
 static void *aligned_alloc_internal(size_t alignment, size_t size)
 {
@@ -554,12 +648,8 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
 				return small_ready(small_alloc(t, cls), cls, size);
 	}
 	unsigned order = alignment <= PGA_PAGE_SIZE ? 0 : pga_ilog2(alignment) - PGA_PAGE_SHIFT;
-	if (size <= LARGE_MAX && order < PGA_MAX_ORDER) {
-		void *run = pga_alloc_pages_exact_order(-1, size ? size : 1, order, LARGE_GFP);
-		if (run && unlikely(pga_mharden.debug))
-			pga_harden_run_alloc(run, size);
-		return run;
-	}
+	if (order < PGA_MAX_ORDER)
+		return large_alloc(size ? size : 1, order, -1);
 	return pga_huge_alloc(size ? size : 1, alignment, pga_mharden.init_on_alloc);
 }
 

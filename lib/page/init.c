@@ -19,6 +19,7 @@
 #include "mempolicy.h"
 #include "nodemask.h"
 #include "options.h"
+#include "page_alloc.h"
 #include "os.h"
 #include "scan.h"
 #include "topology.h"
@@ -95,6 +96,7 @@ void pga_page_init_slow(void)
 		return;
 	}
 	pga_options_load(&pga_opts);
+	pga_page_poisoning = pga_opt_harden(pga_opts.page_poison);
 	pga_topology_init(&pga_topo, &pga_opts);
 	pga_mem.nr_nodes = pga_topo.nr_nodes;
 	pga_zones_init();

@@ -206,15 +206,27 @@ struct pga_free_area {
 };
 
 /*
- * An arena: one contiguous reservation holding the zones of one type for
- * every node, node after node, each zone a whole number of max-order blocks.
- * Immutable after init.
+ * An arena: one contiguous range of addresses holding the zones of one type
+ * for every node, node after node, each zone a whole number of max-order
+ * blocks. Immutable after init, but for block_zone of a sparse arena.
+ *
+ * Normally the whole range is reserved at start-up (PROT_NONE) and zones
+ * grow by mprotect. Under an address-space limit (RLIMIT_AS) a reservation
+ * would count against the limit in full, used or not, so the arena is
+ * sparse: its range is only chosen where nothing is mapped, and each
+ * section is mapped when its zone grows into it (zone.c). Until then its
+ * blocks belong to no zone (block_zone 0xff), so that whatever else might
+ * come to be mapped there is not taken for pgalloc's.
  */
 struct pga_arena {
 	uintptr_t base;           /* address of pfn 0, aligned to the largest block */
 	unsigned long nr_pages;   /* pfns 0 .. nr_pages - 1 */
 	struct pga_page *mem_map; /* nr_pages descriptors, reserved lazily */
-	uint8_t *block_zone;      /* zone id per max-order block, 0xff: none */
+	/* Zone id per max-order block, 0xff: none. In a sparse arena set
+	 * when the block's section is mapped, under the zone lock, with
+	 * relaxed stores; read without a lock. */
+	uint8_t *block_zone;
+	bool sparse;
 };
 
 struct pga_zone {
@@ -248,6 +260,9 @@ struct pga_zone {
 	pga_aligned(PGA_CACHELINE) struct pga_lock lock;
 	/* Guarded by lock. */
 	unsigned long online_end_pfn; /* zone_start_pfn .. online_end_pfn onlined */
+	/* Growth stops here: the zone's end, or in a sparse arena the first
+	 * section that something else has mapped. */
+	unsigned long grow_end_pfn;
 	struct pga_free_area free_area[PGA_MAX_ORDER];
 } pga_aligned(PGA_CACHELINE);
 
@@ -288,6 +303,14 @@ struct pga_mem {
 	int nr_nodes;
 	int nr_zones; /* populated zones, ids 0 .. nr_zones - 1 */
 	unsigned long section_pages;
+	/* RLIMIT_AS at start-up, SIZE_MAX when there is none: the arenas are
+	 * then sparse (zone.c). */
+	size_t as_limit;
+	/* The limit is below what the zones would span without it: address
+	 * space, not memory, is what runs out, and the malloc layer maps
+	 * large requests directly before it grows a zone for them
+	 * (docs/architecture.md, "Beyond the zones"). */
+	bool map_large_first;
 	bool zlc_enabled; /* more than one node */
 	bool membarrier;  /* remote pcp drains can run at once */
 	bool multi_real;  /* the nodes sit on more than one real node */
@@ -370,13 +393,18 @@ static inline void pga_nr_free_add(struct pga_free_area *area, long n)
 	                      memory_order_relaxed);
 }
 
+/* The zone id of the max-order block holding pfn (< ar->nr_pages). */
+static inline uint8_t pga_arena_block_zone(const struct pga_arena *ar, unsigned long pfn)
+{
+	return __atomic_load_n(&ar->block_zone[pfn >> (PGA_MAX_ORDER - 1)], __ATOMIC_RELAXED);
+}
+
 /* The zone of pfn in arena ar, or NULL when pfn lies outside it. Blocks
  * of an arena that belong to no zone map to id 0xff, whose zones[] entry
  * is NULL. */
 static inline struct pga_zone *pga_arena_zone(const struct pga_arena *ar, unsigned long pfn)
 {
-	return pfn < ar->nr_pages ? pga_mem.zones[ar->block_zone[pfn >> (PGA_MAX_ORDER - 1)]]
-	                          : NULL;
+	return pfn < ar->nr_pages ? pga_mem.zones[pga_arena_block_zone(ar, pfn)] : NULL;
 }
 
 /*
@@ -392,7 +420,7 @@ static inline struct pga_zone *pga_addr_to_zone(const void *addr, unsigned long 
 
 	if (likely(p < ar->nr_pages)) {
 		*pfn = p;
-		return pga_mem.zones[ar->block_zone[p >> (PGA_MAX_ORDER - 1)]];
+		return pga_mem.zones[pga_arena_block_zone(ar, p)];
 	}
 	ar = &pga_mem.arenas[PGA_ZONE_DMA32];
 	p = (unsigned long)((a - ar->base) >> PGA_PAGE_SHIFT);

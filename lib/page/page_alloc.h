@@ -49,6 +49,14 @@ void *pga_alloc_pages_nodemask_slow(pga_gfp_t gfp, unsigned order, int nid,
                                     const pga_nodemask_t *nodemask);
 void pga_free_pages_slow(void *addr, unsigned order);
 
+/* page_poison (harden=full, docs/hardening.md): every page freed through
+ * the page API (pga_free_pages, pga_free_cold_page, pga_free_pages_exact, a
+ * run's tail given back by pga_exact_resize) is filled with
+ * PGA_POISON_FREE first, so that the malloc layer can check, when it takes
+ * pages again, that nothing wrote them meanwhile. Set at start-up. */
+extern bool pga_page_poisoning;
+void pga_page_poison_free(void *addr, size_t bytes);
+
 /* Count an allocation served from zone for preferred, the first zone the
  * request would have liked (zone_statistics). */
 static inline void pga_zone_statistics(struct pga_thread *t, const struct pga_zone *preferred,

@@ -9,6 +9,7 @@
 #include "buddy.h"
 #include "page_alloc.h"
 #include "pcp.h"
+#include "poison.h"
 
 void pga_bad_free(const char *what, const void *addr, unsigned order)
 {
@@ -61,8 +62,17 @@ void pga_free_pages_slow(void *addr, unsigned order)
 		pga_free_to_buddy(t, zone, pfn, page, 1UL << order);
 }
 
+bool pga_page_poisoning;
+
+void pga_page_poison_free(void *addr, size_t bytes)
+{
+	pga_poison_fill(addr, bytes, PGA_POISON_FREE);
+}
+
 pga_export void pga_free_cold_page(void *addr)
 {
+	if (unlikely(pga_page_poisoning))
+		pga_page_poison_free(addr, PGA_PAGE_SIZE);
 	struct pga_zone *zone;
 	unsigned long pfn;
 	struct pga_page *page = pga_lookup_free(addr, 0, PGA_PG_ALLOC, &zone, &pfn);
@@ -76,5 +86,7 @@ pga_export void pga_free_cold_page(void *addr)
 
 pga_export void pga_free_pages(void *addr, unsigned order)
 {
+	if (unlikely(pga_page_poisoning) && addr)
+		pga_page_poison_free(addr, PGA_PAGE_SIZE << order);
 	pga_free_pages_inline(addr, order);
 }

@@ -27,9 +27,13 @@
 bool pga_zone_watermark_ok(const struct pga_zone *z, unsigned order, unsigned long mark,
                            int classzone_idx, unsigned alloc_flags);
 
-/* Online the next section of the zone into the buddy allocator (hotplug).
- * Returns false when the whole span is already online or the memory could
- * not be committed. Takes zone->lock. */
+/* Online the next section of the zone into the buddy allocator (hotplug):
+ * commit it, or in a sparse arena (an address-space limit) map it, or as
+ * much of it as the kernel grants, down to one max-order block. Returns
+ * false when the whole span is already online, the kernel refused the
+ * memory (a later call tries again), or something else holds the
+ * section's addresses (the zone grows no further). errno is kept. Takes
+ * zone->lock. */
 bool pga_zone_grow(struct pga_zone *zone);
 
 /* Set up every node's zones inside the arenas; compute watermarks, lowmem

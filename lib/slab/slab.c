@@ -301,9 +301,7 @@ static void discard_slab(struct pga_page *slab)
 	slab->slab_node = 0;
 	slab->freelist = NULL;
 	slab->inuse = slab->objects = 0;
-	if (page_poison)
-		pga_poison_fill(addr, PGA_PAGE_SIZE << sc->order, PGA_POISON_FREE);
-	pga_free_pages(addr, sc->order);
+	pga_free_pages(addr, sc->order); /* poisons them with page_poison */
 }
 
 /* Freeze slab to t; the caller holds the node lock or is the only one who
