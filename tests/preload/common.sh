@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared by the preload tests. Each test is run by meson as
+# Shared by the preload tests and the apps tests (tests/apps/common.sh
+# sources it). Each test is run by meson as
 #
 #   bash tests/preload/NAME.sh LIBPGALLOC SANITIZED
 #
@@ -17,7 +18,11 @@
 # Exit status: 0 pass, 1 fail, 77 skip (the reason on stdout). Set
 # PGALLOC_TEST_KEEP=1 to keep the work directory (its path is printed). A
 # test may set PT_CONF to run with another PGALLOC_CONF (it must keep
-# stats_print=1 for the checks).
+# stats_print=1 for the checks), and PT_STATS_FILE=1 to have the statistics
+# written to a file of the work directory instead of standard error (for
+# programs that check what their children print on standard error: the
+# children inherit PGALLOC_CONF). PT_NAME, set before sourcing, names the
+# test in messages (default: the script's name).
 set -euo pipefail
 export LC_ALL=C TZ=UTC
 # meson test sets MALLOC_PERTURB_: glibc's malloc then fills every block it
@@ -25,7 +30,7 @@ export LC_ALL=C TZ=UTC
 # large buffers, many times slower, and tells nothing here.
 unset MALLOC_PERTURB_
 
-PT_NAME="$(basename "$0" .sh)"
+PT_NAME="${PT_NAME:-$(basename "$0" .sh)}"
 # shellcheck disable=SC2034  # for the tests that source this file
 PT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -114,8 +119,12 @@ pt_split_stats() {
 # the preloaded run, the statistics to MODE.stats), its exit status to
 # MODE.rc.
 pt_run() {
-	local mode="$1" rc=0 start end
+	local mode="$1" rc=0 start end conf="${PT_CONF:-stats_print=1}"
 	shift
+	if [[ ${PT_STATS_FILE:-0} == 1 ]]; then
+		rm -f "$PT_TMP/$mode.statsfile"
+		conf+=",stats_file=$PT_TMP/$mode.statsfile"
+	fi
 	rm -rf "${PT_TMP:?}/$mode"
 	mkdir -p "$PT_TMP/$mode"
 	start=$(date +%s.%N)
@@ -132,7 +141,7 @@ pt_run() {
 		(
 			set -euo pipefail
 			# shellcheck disable=SC2030  # local to the run, on purpose
-			export LD_PRELOAD="$PT_LIB" PGALLOC_CONF="${PT_CONF:-stats_print=1}"
+			export LD_PRELOAD="$PT_LIB" PGALLOC_CONF="$conf"
 			cd "$PT_TMP/$mode"
 			"$@"
 		) >"$PT_TMP/$mode.out" 2>"$PT_TMP/$mode.raw"
@@ -143,6 +152,9 @@ pt_run() {
 	echo "$rc" >"$PT_TMP/$mode.rc"
 	if [[ $mode != plain ]]; then
 		pt_split_stats "$PT_TMP/$mode.raw" "$PT_TMP/$mode.err" "$PT_TMP/$mode.stats"
+		if [[ -f $PT_TMP/$mode.statsfile ]]; then
+			cat "$PT_TMP/$mode.statsfile" >>"$PT_TMP/$mode.stats"
+		fi
 	fi
 	pt_log "$mode: exit $rc, $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }') s"
 }
