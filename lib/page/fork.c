@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fork.c - the fork handlers of the whole allocator, registered with
- * pthread_atfork when pgalloc is loaded (init.c), so that the child of a
+ * pthread_atfork when pgalloc is loaded (below), so that the child of a
  * multi-threaded parent finds every lock free and every structure whole.
  *
  * What the child does with the threads that did not survive
@@ -95,10 +95,12 @@
  */
 #include "fork.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "client.h"
 #include "fail.h"
+#include "fmt.h"
 #include "init.h"
 #include "mmzone.h"
 #include "reclaim.h"
@@ -190,4 +192,21 @@ void pga_fork_child(void)
 		_IO_list_resetlock();
 	if (held.started)
 		pga_kswapd_fork_child();
+}
+
+/*
+ * Fork handlers are registered when pgalloc is loaded (a constructor here,
+ * so that start-up, which fork's prepare calls, does not call up into this
+ * file; every object of the library is linked whole, as for the other
+ * constructors), before those of
+ * anything loaded later, so that pgalloc's prepare handler runs after
+ * theirs (prepare handlers run in reverse order) and handlers that allocate
+ * still can. glibc's pthread_atfork does not allocate; nothing else happens
+ * here: pgalloc itself starts at its first use.
+ */
+__attribute__((constructor)) static void register_fork_handlers(void)
+{
+	if (pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) != 0)
+		pga_log("pthread_atfork failed: a child of a multi-threaded fork may deadlock",
+		        NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fork.h - the fork handlers of the whole allocator (fork.c), registered
- * with pthread_atfork when pgalloc is loaded (init.c).
+ * with pthread_atfork when pgalloc is loaded (fork.c, a constructor).
  */
 #ifndef PGA_FORK_H
 #define PGA_FORK_H

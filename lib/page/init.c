@@ -15,11 +15,9 @@
 #include "client.h"
 #include "fail.h"
 #include "fmt.h"
-#include "fork.h"
 #include "mempolicy.h"
 #include "nodemask.h"
 #include "options.h"
-#include "page_alloc.h"
 #include "os.h"
 #include "scan.h"
 #include "topology.h"
@@ -29,6 +27,7 @@
 
 /* The start-up lock of every layer (init.h). */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+bool pga_page_poisoning;
 
 void pga_startup_lock(void)
 {
@@ -110,20 +109,6 @@ void pga_page_init_slow(void)
 	pthread_mutex_unlock(&init_lock);
 	/* Outside the lock: a start hook may allocate. */
 	pga_clients_start();
-}
-
-/*
- * Fork handlers are registered when pgalloc is loaded, before those of
- * anything loaded later, so that pgalloc's prepare handler runs after
- * theirs (prepare handlers run in reverse order) and handlers that allocate
- * still can. glibc's pthread_atfork does not allocate; nothing else happens
- * here: pgalloc itself starts at its first use.
- */
-__attribute__((constructor)) static void register_fork_handlers(void)
-{
-	if (pthread_atfork(pga_fork_prepare, pga_fork_parent, pga_fork_child) != 0)
-		pga_log("pthread_atfork failed: a child of a multi-threaded fork may deadlock",
-		        NULL, NULL);
 }
 
 pga_export int pga_num_nodes(void)

@@ -62,8 +62,6 @@ void pga_free_pages_slow(void *addr, unsigned order)
 		pga_free_to_buddy(t, zone, pfn, page, 1UL << order);
 }
 
-bool pga_page_poisoning;
-
 void pga_page_poison_free(void *addr, size_t bytes)
 {
 	pga_poison_fill(addr, bytes, PGA_POISON_FREE);

@@ -676,9 +676,10 @@ static int impossible_alignments(void)
 	 * reserve it (a huge block, its unused head and tail given back) or
 	 * refuse it; either way the answer is exact. */
 	rc = posix_memalign(&p, v_align40, 1);
-	CHECK(rc == ENOMEM || (rc == 0 && ((uintptr_t)p & (v_align40 - 1)) == 0),
-	      "posix_memalign(&p, 1 << 40, 1) returned %d (%p), want ENOMEM or a 1 TiB aligned block",
-	      rc, rc ? NULL : p);
+	CHECK(
+	    rc == ENOMEM || (rc == 0 && ((uintptr_t)p & (v_align40 - 1)) == 0),
+	    "posix_memalign(&p, 1 << 40, 1) returned %d (%p), want ENOMEM or a 1 TiB aligned block",
+	    rc, rc ? NULL : p);
 	if (rc == 0)
 		free(p);
 	still_allocates();
@@ -794,8 +795,8 @@ static int init_on_alloc(void)
 		for (int round = 0; round < 3; round++) {
 			unsigned char *p = xmalloc(sizes[i]);
 			for (size_t b = 0; b < sizes[i]; b++)
-				CHECK(p[b] == 0, "malloc(%zu) round %d: byte %zu is %#x, want 0", sizes[i],
-				      round, b, p[b]);
+				CHECK(p[b] == 0, "malloc(%zu) round %d: byte %zu is %#x, want 0",
+				      sizes[i], round, b, p[b]);
 			memset(p, 0xff, sizes[i]);
 			free(p);
 		}
@@ -842,17 +843,25 @@ static int mallopt_values(void)
 	static const struct {
 		int param, value, want;
 	} t[] = {
-	    {M_MXFAST, 64, 1},         {M_MXFAST, 1000, 0},          {M_MXFAST, -1, 0},
-	    {M_MMAP_THRESHOLD, 1 << 20, 1}, {M_MMAP_THRESHOLD, 64 << 20, 0},
-	    {M_MMAP_THRESHOLD, -5, 0}, {M_TOP_PAD, -1, 0},           {M_MMAP_MAX, -1, 0},
-	    {M_ARENA_MAX, 0, 0},       {M_ARENA_MAX, 2, 1},          {M_ARENA_TEST, 0, 0},
-	    {M_TRIM_THRESHOLD, 1 << 20, 1}, {12345, 1, 0},
+	    {M_MXFAST, 64, 1},
+	    {M_MXFAST, 1000, 0},
+	    {M_MXFAST, -1, 0},
+	    {M_MMAP_THRESHOLD, 1 << 20, 1},
+	    {M_MMAP_THRESHOLD, 64 << 20, 0},
+	    {M_MMAP_THRESHOLD, -5, 0},
+	    {M_TOP_PAD, -1, 0},
+	    {M_MMAP_MAX, -1, 0},
+	    {M_ARENA_MAX, 0, 0},
+	    {M_ARENA_MAX, 2, 1},
+	    {M_ARENA_TEST, 0, 0},
+	    {M_TRIM_THRESHOLD, 1 << 20, 1},
+	    {12345, 1, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int got = mallopt(t[i].param, t[i].value);
-		CHECK(got == t[i].want, "mallopt(%d, %d) = %d, want %d", t[i].param, t[i].value, got,
-		      t[i].want);
+		CHECK(got == t[i].want, "mallopt(%d, %d) = %d, want %d", t[i].param, t[i].value,
+		      got, t[i].want);
 	}
 	still_allocates();
 	return 0;
