@@ -13,23 +13,6 @@
 #include "options.h"
 #include "poison.h"
 
-struct pga_malloc_harden pga_mharden;
-
-void pga_harden_init(void)
-{
-	struct pga_malloc_harden h = {
-	    .red_zone = pga_opt_harden(pga_opts.slab_red_zone),
-	    .init_on_alloc = pga_opt_harden(pga_opts.init_on_alloc),
-	    .init_on_free = pga_opt_harden(pga_opts.init_on_free),
-	    .page_poison = pga_opt_harden(pga_opts.page_poison),
-	    .sized = pga_opt_harden(pga_opts.check_sized_free),
-	    .guard_pages = pga_opt_harden(pga_opts.huge_guard_pages),
-	};
-	h.debug = h.red_zone || h.init_on_alloc || h.init_on_free || h.page_poison ||
-	          h.guard_pages || pga_opt_harden(pga_opts.slab_poison);
-	pga_mharden = h;
-}
-
 static uint64_t red_word(const void *obj, size_t size)
 {
 	return (uint64_t)size ^ pga_freeptr.secret ^ (uintptr_t)obj;
@@ -77,16 +60,16 @@ void pga_harden_run_alloc(void *p, size_t size)
 {
 	size_t bytes = pga_round_up(size, PGA_PAGE_SIZE);
 
-	if (pga_mharden.page_poison && !pga_poison_pages_intact(p, bytes, PGA_PAGE_SIZE))
+	if (pga_harden.page_poison && !pga_poison_pages_intact(p, bytes, PGA_PAGE_SIZE))
 		pga_report_abort("malloc(): write after free", p, "pages", bytes >> PGA_PAGE_SHIFT);
-	if (pga_mharden.init_on_alloc)
+	if (pga_harden.init_on_alloc)
 		memset(p, 0, bytes);
 }
 
 void pga_harden_run_free(void *p, size_t usable)
 {
 	/* With page_poison the page layer poisons the run as it frees it. */
-	if (pga_mharden.init_on_free && !pga_mharden.page_poison)
+	if (pga_harden.init_on_free && !pga_harden.page_poison)
 		memset(p, 0, usable);
 }
 

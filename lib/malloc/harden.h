@@ -2,9 +2,10 @@
 /*
  * harden.h - the malloc layer's opt-in checks (harden=full and its keys,
  * docs/hardening.md): red zones after small objects, zeroing and poisoning
- * of page runs, the size check of sized frees. All of it runs on the slow
- * paths: with any check on contents, the slab layer is in debug mode and
- * every small request leaves the inline paths (slab.h, pga_slab_debug).
+ * of page runs, the size check of sized frees, which checks are on
+ * (pga_harden, options.h). All of it runs on the slow paths: with any
+ * check on contents, the slab layer is in debug mode and every small
+ * request leaves the inline paths.
  */
 #ifndef PGA_HARDEN_H
 #define PGA_HARDEN_H
@@ -12,19 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct pga_malloc_harden {
-	bool debug;    /* any check below but sized: realloc always moves */
-	bool red_zone; /* slab_red_zone */
-	bool init_on_alloc;
-	bool init_on_free;
-	bool page_poison;
-	bool sized;       /* check_sized_free */
-	bool guard_pages; /* huge_guard_pages (huge.c reads it) */
-};
-extern struct pga_malloc_harden pga_mharden;
-
-/* From the options, at start-up (pga_malloc_init). */
-void pga_harden_init(void);
+#include "options.h"
 
 /*
  * Red zones. A request of size bytes takes an object of the class of

@@ -45,7 +45,6 @@
 #include <string.h>
 
 #include "compiler.h"
-#include "harden.h"
 #include "mmzone.h"
 #include "options.h"
 #include "os.h"
@@ -377,7 +376,7 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 	shift = pga_ilog2(align);
 	if (!len)
 		goto nomem;
-	if (pga_mharden.guard_pages) {
+	if (pga_harden.guard_pages) {
 		p = guarded_map(len, align);
 		if (!p)
 			goto nomem;
@@ -430,7 +429,7 @@ void *pga_huge_alloc(size_t size, size_t align, bool zero)
 	pthread_mutex_unlock(&huge.lock);
 	if (likely(ok))
 		return p;
-	if (pga_mharden.guard_pages)
+	if (pga_harden.guard_pages)
 		guarded_unmap(p, len, align);
 	else
 		pga_os_unmap(p, len);
@@ -460,7 +459,7 @@ bool pga_huge_free(void *p)
 	if (e) {
 		len = entry_size(e);
 		align = entry_align(e);
-		bool plain = align <= PGA_PAGE_SIZE && !pga_mharden.guard_pages;
+		bool plain = align <= PGA_PAGE_SIZE && !pga_harden.guard_pages;
 		table_remove(e);
 		freed_record((uintptr_t)p);
 		uint64_t now = pga_os_now_ms();
@@ -479,7 +478,7 @@ bool pga_huge_free(void *p)
 	/* Out of the table, but still mapped until here: no other thread can
 	 * be given this address before the unmap. */
 	if (len && !cached) {
-		if (pga_mharden.guard_pages)
+		if (pga_harden.guard_pages)
 			guarded_unmap(p, len, align < PGA_PAGE_SIZE ? PGA_PAGE_SIZE : align);
 		else
 			pga_os_unmap(p, len);

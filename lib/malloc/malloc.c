@@ -155,6 +155,17 @@ static void zones_failed(unsigned order)
 	                      memory_order_relaxed);
 }
 
+/* An exact run from the zones, checked and initialised as the hardening
+ * asks (a huge block needs neither check: it was never poisoned). */
+static void *zone_run(size_t size, unsigned min_order, int nid)
+{
+	void *run = pga_alloc_pages_exact_order(nid, size, min_order, LARGE_GFP);
+
+	if (run && unlikely(pga_harden.debug))
+		pga_harden_run_alloc(run, size);
+	return run;
+}
+
 /*
  * A large request (above the slab classes), aligned to 2^min_order pages,
  * on node nid (-1: by the thread's policy): an exact run from the zones,
@@ -172,17 +183,6 @@ static void zones_failed(unsigned order)
  * only when the kernel refuses that too does it try what the zones
  * already hold.
  */
-/* An exact run from the zones, checked and initialised as the hardening
- * asks (a huge block needs neither check: it was never poisoned). */
-static void *zone_run(size_t size, unsigned min_order, int nid)
-{
-	void *run = pga_alloc_pages_exact_order(nid, size, min_order, LARGE_GFP);
-
-	if (run && unlikely(pga_mharden.debug))
-		pga_harden_run_alloc(run, size);
-	return run;
-}
-
 static void *large_alloc(size_t size, unsigned min_order, int nid)
 {
 	bool zones = size <= LARGE_MAX && min_order < PGA_MAX_ORDER;
@@ -205,7 +205,7 @@ static void *large_alloc(size_t size, unsigned min_order, int nid)
 			errno = saved;
 		}
 	}
-	p = pga_huge_alloc(size, PGA_PAGE_SIZE << min_order, pga_mharden.init_on_alloc);
+	p = pga_huge_alloc(size, PGA_PAGE_SIZE << min_order, pga_harden.init_on_alloc);
 	if (p) {
 		/* The node's pages, as pga_malloc_node asks for huge blocks. */
 		if (nid >= 0)
@@ -232,7 +232,7 @@ static void *small_alloc(struct pga_slab_cpu *t, unsigned cls)
  * for one after it. Returns false when it no longer fits a slab. */
 static bool small_class(size_t size, unsigned *cls)
 {
-	if (unlikely(pga_mharden.red_zone)) {
+	if (unlikely(pga_harden.red_zone)) {
 		/* Not size + PGA_RED_ZONE_MIN > PGA_SLAB_MAX: near SIZE_MAX
 		 * the sum wraps to a small class. */
 		if (size > PGA_SLAB_MAX - PGA_RED_ZONE_MIN)
@@ -249,19 +249,9 @@ static bool small_class(size_t size, unsigned *cls)
  * set up, when there are red zones. */
 static void *small_ready(void *p, unsigned cls, size_t size)
 {
-	if (p && unlikely(pga_mharden.red_zone))
+	if (p && unlikely(pga_harden.red_zone))
 		pga_red_zone_arm(p, size, pga_size_classes[cls].size);
 	return p;
-}
-
-/* malloc with the opt-in checks on (harden.h): every request comes here. */
-static void *harden_malloc(struct pga_slab_cpu *t, size_t size)
-{
-	unsigned cls;
-
-	if (small_class(size, &cls))
-		return small_ready(small_alloc(t, cls), cls, size);
-	return large_alloc(size ? size : 1, 0, -1);
 }
 
 void *pga_malloc_slow(size_t size)
@@ -272,10 +262,9 @@ void *pga_malloc_slow(size_t size)
 
 	if (unlikely(!t))
 		return bootstrap_alloc(size);
-	if (unlikely(pga_mharden.debug))
-		return harden_malloc(t, size);
-	if (size <= PGA_SLAB_MAX)
-		p = small_alloc(t, pga_size_to_class(size));
+	unsigned cls;
+	if (small_class(size, &cls))
+		p = small_ready(small_alloc(t, cls), cls, size);
 	else
 		p = large_alloc(size, 0, -1);
 	/* Out of line only: the inline path stays without even a nop. */
@@ -301,14 +290,9 @@ pga_export void *pga_malloc_node(size_t size, int nid)
 	unsigned cls;
 	if (small_class(size, &cls))
 		return small_ready(pga_slab_alloc_node(pga_slab_get(), cls, nid), cls, size);
-	if (size <= LARGE_MAX)
-		return large_alloc(size, 0, nid);
-	/* A huge block is the kernel's to place: ask for the node's pages,
-	 * moving those of a block reused from the huge cache. */
-	void *p = pga_huge_alloc(size, PGA_PAGE_SIZE, false);
-	if (p)
-		pga_mempolicy_place(p, pga_huge_usable_size(p), nid);
-	return p;
+	/* A huge block is the kernel's to place: large_alloc asks for the
+	 * node's pages, moving those of a block reused from the huge cache. */
+	return large_alloc(size, 0, nid);
 }
 
 /* What a pointer is; found in O(1). */
@@ -327,13 +311,16 @@ struct ptr_info {
  * double free; any other use, a use after free).
  */
 struct api_fn {
+	const char *name;    /* "free" */
 	const char *invalid; /* "free(): invalid pointer" */
 	const char *freed;   /* "free(): double free" */
 };
 
-static const struct api_fn fn_free = {"free(): invalid pointer", "free(): double free"};
-static const struct api_fn fn_realloc = {"realloc(): invalid pointer", "realloc(): use after free"};
-static const struct api_fn fn_usable = {"malloc_usable_size(): invalid pointer",
+static const struct api_fn fn_free = {"free", "free(): invalid pointer", "free(): double free"};
+static const struct api_fn fn_realloc = {"realloc", "realloc(): invalid pointer",
+                                         "realloc(): use after free"};
+static const struct api_fn fn_usable = {"malloc_usable_size",
+                                        "malloc_usable_size(): invalid pointer",
                                         "malloc_usable_size(): use after free"};
 
 /*
@@ -399,12 +386,8 @@ static struct ptr_info classify(void *p, const struct api_fn *fn)
 		if (pga_freeptr_is_free(p))
 			bad_pointer(fn->freed, p);
 		pi.kind = PTR_SLAB;
-		pi.usable = unlikely(pga_mharden.red_zone)
-		                ? pga_red_zone_size(p, sc->size,
-		                                    fn == &fn_free      ? "free"
-		                                    : fn == &fn_realloc ? "realloc"
-		                                                        : "malloc_usable_size")
-		                : sc->size;
+		pi.usable = unlikely(pga_harden.red_zone) ? pga_red_zone_size(p, sc->size, fn->name)
+		                                          : sc->size;
 		return pi;
 	}
 	if (pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_EXACT) &&
@@ -432,7 +415,7 @@ void pga_free_slow(void *p)
 	/* The common case first: an object of a slab that is not the
 	 * thread's cpu slab. (With red zones, classify's checks come first:
 	 * the red zone is found from the start of a live object.) */
-	if (likely(zone && !pga_mharden.red_zone)) {
+	if (likely(zone && !pga_harden.red_zone)) {
 		uint32_t off = 0;
 		struct pga_page *page = pga_slab_head(pga_pfn_to_page(zone, pfn), &off);
 		if (likely(pga_page_flags(page) == (PGA_PG_ALLOC | PGA_PG_SLAB))) {
@@ -448,12 +431,12 @@ void pga_free_slow(void *p)
 	case PTR_BOOTSTRAP:
 		return;
 	case PTR_SLAB:
-		if (unlikely(pga_mharden.red_zone))
+		if (unlikely(pga_harden.red_zone))
 			pga_red_zone_check(p, pga_size_classes[pi.page->slab_class].size);
 		free_slab_object(pi.zone, pi.page, p);
 		return;
 	case PTR_EXACT:
-		if (unlikely(pga_mharden.debug))
+		if (unlikely(pga_harden.debug))
 			pga_harden_run_free(p, pi.usable);
 		pga_free_pages_exact(p, pi.usable);
 		return;
@@ -478,17 +461,17 @@ static void check_sized(void *p, size_t size, bool aligned)
 {
 	struct ptr_info pi = classify(p, &fn_free);
 
-	if (pi.kind == PTR_SLAB || pi.kind == PTR_EXACT || pi.kind == PTR_HUGE)
-		pga_harden_check_size(
-		    p, size,
-		    pi.kind == PTR_SLAB ? pga_size_classes[pi.page->slab_class].size : pi.usable,
-		    pi.kind == PTR_SLAB && pga_mharden.red_zone ? pi.usable : 0, aligned,
-		    pi.kind != PTR_SLAB);
+	if (pi.kind == PTR_SLAB)
+		/* With red zones pi.usable is the size the red zone records. */
+		pga_harden_check_size(p, size, pga_size_classes[pi.page->slab_class].size,
+		                      pga_harden.red_zone ? pi.usable : 0, aligned, false);
+	else if (pi.kind == PTR_EXACT || pi.kind == PTR_HUGE)
+		pga_harden_check_size(p, size, pi.usable, 0, aligned, true);
 }
 
 pga_export void pga_free_sized(void *p, size_t size)
 {
-	if (unlikely(pga_mharden.sized) && p)
+	if (unlikely(pga_harden.sized) && p)
 		check_sized(p, size, false);
 	pga_free_inline(p);
 }
@@ -496,7 +479,7 @@ pga_export void pga_free_sized(void *p, size_t size)
 pga_export void pga_free_aligned_sized(void *p, size_t alignment, size_t size)
 {
 	(void)alignment;
-	if (unlikely(pga_mharden.sized) && p)
+	if (unlikely(pga_harden.sized) && p)
 		check_sized(p, size, true);
 	pga_free_inline(p);
 }
@@ -582,7 +565,7 @@ pga_export void *pga_realloc(void *p, size_t size)
 	}
 	/* The checks see every block from its start: never resized in
 	 * place. */
-	if (unlikely(pga_mharden.debug))
+	if (unlikely(pga_harden.debug))
 		return realloc_move(p, pi.usable, size);
 	switch (pi.kind) {
 	case PTR_SLAB:
@@ -639,7 +622,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
 		return NULL;
 	}
 	if (alignment <= PGA_PAGE_SIZE && size <= PGA_SLAB_MAX) {
-		size_t room = pga_mharden.red_zone ? PGA_RED_ZONE_MIN : 0;
+		size_t room = pga_harden.red_zone ? PGA_RED_ZONE_MIN : 0;
 		size_t want = pga_round_up((size ? size : 1) + room, alignment);
 		for (unsigned cls = want <= PGA_SLAB_MAX ? pga_size_to_class(want)
 		                                         : PGA_NR_SIZE_CLASSES;
@@ -648,9 +631,7 @@ static void *aligned_alloc_internal(size_t alignment, size_t size)
 				return small_ready(small_alloc(t, cls), cls, size);
 	}
 	unsigned order = alignment <= PGA_PAGE_SIZE ? 0 : pga_ilog2(alignment) - PGA_PAGE_SHIFT;
-	if (order < PGA_MAX_ORDER)
-		return large_alloc(size ? size : 1, order, -1);
-	return pga_huge_alloc(size ? size : 1, alignment, pga_mharden.init_on_alloc);
+	return large_alloc(size ? size : 1, order, -1);
 }
 
 static bool is_power_of_two(size_t x)

@@ -10,7 +10,6 @@
 #include <pthread.h>
 
 #include "client.h"
-#include "harden.h"
 #include "page_alloc.h"
 
 _Atomic bool pga_malloc_ready;
@@ -39,7 +38,6 @@ void pga_malloc_init(void)
 	/* The allocator's one start-up lock (init.h), which fork holds. */
 	pga_startup_lock();
 	if (!atomic_load_explicit(&pga_malloc_ready, memory_order_relaxed)) {
-		pga_harden_init();
 		pga_page_register_client(&malloc_client);
 		atomic_store_explicit(&pga_malloc_ready, true, memory_order_release);
 	}

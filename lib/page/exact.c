@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "buddy.h"
+#include "options.h"
 #include "page_alloc.h"
 #include "pcp.h"
 
@@ -59,7 +60,7 @@ bool pga_exact_resize(void *addr, size_t new_size)
 		return false;
 	if (nr == old)
 		return true;
-	if (unlikely(pga_page_poisoning) && nr < old)
+	if (unlikely(pga_harden.page_poison) && nr < old)
 		pga_page_poison_free((char *)addr + (nr << PGA_PAGE_SHIFT), (old - nr)
 		                                                                << PGA_PAGE_SHIFT);
 	pga_lock(&zone->lock);
@@ -104,7 +105,7 @@ pga_export void pga_free_pages_exact(void *addr, size_t size)
 
 	if (page->private_ != nr)
 		pga_bad_free("free_pages_exact with a size other than the one allocated", addr, 0);
-	if (unlikely(pga_page_poisoning))
+	if (unlikely(pga_harden.page_poison))
 		pga_page_poison_free(addr, nr << PGA_PAGE_SHIFT);
 	pga_free_to_buddy(pga_current, zone, pfn, page, nr);
 }

@@ -27,7 +27,6 @@
 
 /* The start-up lock of every layer (init.h). */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-bool pga_page_poisoning;
 
 void pga_startup_lock(void)
 {
@@ -95,7 +94,7 @@ void pga_page_init_slow(void)
 		return;
 	}
 	pga_options_load(&pga_opts);
-	pga_page_poisoning = pga_opt_harden(pga_opts.page_poison);
+	pga_harden_resolve();
 	pga_topology_init(&pga_topo, &pga_opts);
 	pga_mem.nr_nodes = pga_topo.nr_nodes;
 	pga_zones_init();

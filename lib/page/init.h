@@ -20,10 +20,6 @@ void pga_page_init_slow(void);
  * and child. Nothing that takes it holds another lock of pgalloc's; under
  * it a layer may register its client (the registration lock).
  */
-/* page_poison resolved from the options at start-up (page_alloc.h says
- * what it does). */
-extern bool pga_page_poisoning;
-
 void pga_startup_lock(void);
 void pga_startup_unlock(void);
 void pga_startup_fork_child(void);

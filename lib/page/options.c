@@ -1376,3 +1376,29 @@ bool pga_option_doc(int i, struct pga_option_doc *d)
 	d->anchor = k->anchor ? k->anchor : k->name;
 	return true;
 }
+
+struct pga_hardening pga_harden = {.checks = true};
+
+/* An opt-in check's key, v: as given, or on when harden=full. */
+static bool harden_key(long v)
+{
+	return v == PGA_OPT_UNSET ? pga_opts.harden == PGA_HARDEN_FULL : v != 0;
+}
+
+void pga_harden_resolve(void)
+{
+	struct pga_hardening h = {
+	    .checks = pga_opts.harden != PGA_HARDEN_OFF,
+	    .init_on_alloc = harden_key(pga_opts.init_on_alloc),
+	    .init_on_free = harden_key(pga_opts.init_on_free),
+	    .slab_poison = harden_key(pga_opts.slab_poison),
+	    .page_poison = harden_key(pga_opts.page_poison),
+	    .red_zone = harden_key(pga_opts.slab_red_zone),
+	    .freelist_random = harden_key(pga_opts.slab_freelist_random),
+	    .guard_pages = harden_key(pga_opts.huge_guard_pages),
+	    .sized = harden_key(pga_opts.check_sized_free),
+	};
+	h.slab_debug = h.init_on_alloc || h.init_on_free || h.slab_poison || h.red_zone;
+	h.debug = h.slab_debug || h.page_poison || h.guard_pages;
+	pga_harden = h;
+}

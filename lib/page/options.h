@@ -81,7 +81,7 @@ struct pga_options {
 	long thp;
 
 	/* Hardening (enum pga_harden) and its opt-in checks: 1, 0 or
-	 * PGA_OPT_UNSET (pga_opt_harden decides). */
+	 * PGA_OPT_UNSET (pga_harden_resolve decides). */
 	long harden;
 	long init_on_alloc, init_on_free, slab_poison, page_poison, slab_red_zone,
 	    slab_freelist_random, huge_guard_pages, check_sized_free;
@@ -109,11 +109,25 @@ struct pga_options {
 
 extern struct pga_options pga_opts;
 
-/* An opt-in check's key, v: as given, or on when harden=full. */
-static inline bool pga_opt_harden(long v)
-{
-	return v == PGA_OPT_UNSET ? pga_opts.harden == PGA_HARDEN_FULL : v != 0;
-}
+/*
+ * The hardening in force (docs/hardening.md), resolved once from harden=
+ * and its keys at start-up (pga_harden_resolve, right after the options
+ * are loaded) and only read afterwards, by every layer: an opt-in key as
+ * given, else on with harden=full.
+ */
+struct pga_hardening {
+	bool checks; /* harden != off: pops off the fast path and list walks checked */
+	bool init_on_alloc, init_on_free, slab_poison, page_poison, red_zone, freelist_random,
+	    guard_pages, sized;
+	/* A check on small objects' contents (init_on_*, slab_poison,
+	 * red_zone): the slab layer's debug mode, no thread caches. */
+	bool slab_debug;
+	/* slab_debug, page_poison or guard_pages: the malloc layer's checked
+	 * paths (realloc always moves, page runs checked). */
+	bool debug;
+};
+extern struct pga_hardening pga_harden;
+void pga_harden_resolve(void);
 
 /* Set the defaults, then apply conf (a PGALLOC_CONF string, may be NULL).
  * Errors are reported on stderr; the defaults stay for those keys. Returns

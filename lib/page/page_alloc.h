@@ -53,8 +53,8 @@ void pga_free_pages_slow(void *addr, unsigned order);
  * the page API (pga_free_pages, pga_free_cold_page, pga_free_pages_exact, a
  * run's tail given back by pga_exact_resize) is filled with
  * PGA_POISON_FREE first, so that the malloc layer can check, when it takes
- * pages again, that nothing wrote them meanwhile. pga_page_poisoning
- * (init.h) is set at start-up. */
+ * pages again, that nothing wrote them meanwhile (pga_harden.page_poison,
+ * options.h). */
 void pga_page_poison_free(void *addr, size_t bytes);
 
 /* Count an allocation served from zone for preferred, the first zone the

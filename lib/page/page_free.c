@@ -7,6 +7,7 @@
  */
 #include "bug.h"
 #include "buddy.h"
+#include "options.h"
 #include "page_alloc.h"
 #include "pcp.h"
 #include "poison.h"
@@ -69,7 +70,7 @@ void pga_page_poison_free(void *addr, size_t bytes)
 
 pga_export void pga_free_cold_page(void *addr)
 {
-	if (unlikely(pga_page_poisoning))
+	if (unlikely(pga_harden.page_poison))
 		pga_page_poison_free(addr, PGA_PAGE_SIZE);
 	struct pga_zone *zone;
 	unsigned long pfn;
@@ -84,7 +85,7 @@ pga_export void pga_free_cold_page(void *addr)
 
 pga_export void pga_free_pages(void *addr, unsigned order)
 {
-	if (unlikely(pga_page_poisoning) && addr)
+	if (unlikely(pga_harden.page_poison) && addr)
 		pga_page_poison_free(addr, PGA_PAGE_SIZE << order);
 	pga_free_pages_inline(addr, order);
 }

@@ -37,15 +37,13 @@
 #define MIN_PARTIAL PGA_SLAB_MIN_PARTIAL
 
 /*
- * The opt-in checks of harden=full (docs/hardening.md), fixed at start-up.
- * Any check on the contents of objects (poison, zeroing, the malloc layer's
- * red zones) puts the slab layer in debug mode, as SLUB's debug flags do:
- * no thread caches anything (every cache's limit is 0), and every object is
- * allocated and freed under its node's list lock, where the checks run.
+ * The opt-in checks of harden=full (docs/hardening.md, pga_harden). Any
+ * check on the contents of objects (poison, zeroing, the malloc layer's red
+ * zones: pga_harden.slab_debug) puts the slab layer in debug mode, as
+ * SLUB's debug flags do: no thread caches anything (every cache's limit is
+ * 0), and every object is allocated and freed under its node's list lock,
+ * where the checks run.
  */
-bool pga_slab_debug;
-bool pga_slab_checks = true; /* harden != off: pops off the fast path checked */
-static bool slab_poison, page_poison, init_on_alloc, init_on_free, freelist_random;
 
 /* A thread's partial list of one class, owner only: nr_empty follows
  * every move on and off it. */
@@ -135,6 +133,15 @@ static inline bool in_slab(const void *addr, uintptr_t lo, unsigned order)
 	return (uintptr_t)addr - lo < (PGA_PAGE_SIZE << order);
 }
 
+/* A link of slab's lists walked (a remote stack): it must lead to a free
+ * object inside the slab, which starts at lo and spans 2^order pages. */
+static inline void check_slab_link(const struct pga_page *slab, uintptr_t lo, unsigned order,
+                                   const void *obj)
+{
+	if (unlikely(pga_harden.checks && (!in_slab(obj, lo, order) || !pga_freeptr_is_free(obj))))
+		corrupted_freelist(obj, slab->slab_class);
+}
+
 /*
  * Is obj, read from a link, a free object of class cls: in a zone, on a
  * page of a live slab of the class, at the start of an object, with the
@@ -158,7 +165,7 @@ void *pga_slab_cache_pop(struct pga_kmem_cpu *c, unsigned cls)
 {
 	void *obj = c->freelist;
 
-	if (unlikely(pga_slab_checks && !valid_free_object(obj, cls)))
+	if (unlikely(pga_harden.checks && !valid_free_object(obj, cls)))
 		corrupted_freelist(obj, cls);
 	c->freelist = freelist_next(obj);
 	pga_freeptr_mark_live(obj);
@@ -172,7 +179,7 @@ static void *slab_pop_checked(struct pga_page *slab, void *obj)
 {
 	unsigned cls = slab->slab_class;
 
-	if (unlikely(pga_slab_checks &&
+	if (unlikely(pga_harden.checks &&
 	             (!valid_free_object(obj, cls) ||
 	              !in_slab(obj, (uintptr_t)slab_address(slab), pga_size_classes[cls].order))))
 		corrupted_freelist(obj, cls);
@@ -193,13 +200,6 @@ static void set_owner(struct pga_page *slab, struct pga_slab_cpu *t)
 		atomic_store_explicit(&slab[i].owner, t, memory_order_relaxed);
 }
 
-/*
- * Link the objects of a new slab at addr: in address order, so that a fresh
- * slab is handed out sequentially; with slab_freelist_random, in an order
- * drawn for the slab, a random start and a random stride prime to the
- * number of objects (every object once), so that which object follows
- * which cannot be predicted from the layout.
- */
 static unsigned gcd(unsigned a, unsigned b)
 {
 	while (b) {
@@ -210,12 +210,18 @@ static unsigned gcd(unsigned a, unsigned b)
 	return a;
 }
 
-/* Returns the first object of the list. */
+/*
+ * Link the objects of a new slab at addr: in address order, so that a fresh
+ * slab is handed out sequentially; with slab_freelist_random, in an order
+ * drawn for the slab, a random start and a random stride prime to the
+ * number of objects (every object once), so that which object follows
+ * which cannot be predicted from the layout. Returns the first object.
+ */
 static void *link_new_slab(char *addr, const struct pga_sizeclass *sc)
 {
 	unsigned n = sc->objects, start = 0, stride = 1;
 
-	if (freelist_random && n > 2) {
+	if (pga_harden.freelist_random && n > 2) {
 		uint64_t r;
 		pga_os_random(&r, sizeof(r));
 		start = (unsigned)(r % n);
@@ -261,10 +267,10 @@ static struct pga_page *new_slab(unsigned cls, int nid)
 		slab[i].slab_cache = cache;
 	}
 	size_t bytes = PGA_PAGE_SIZE << sc->order;
-	if (page_poison && !pga_poison_pages_intact(addr, bytes, PGA_PAGE_SIZE))
+	if (pga_harden.page_poison && !pga_poison_pages_intact(addr, bytes, PGA_PAGE_SIZE))
 		pga_report_abort("malloc(): write after free", addr, "pages",
 		                 bytes >> PGA_PAGE_SHIFT);
-	if (slab_poison)
+	if (pga_harden.slab_poison)
 		pga_poison_fill(addr, bytes, PGA_POISON_FREE);
 	void *first = link_new_slab(addr, sc);
 
@@ -335,9 +341,7 @@ static void return_objects(struct pga_page *slab, void *list)
 	unsigned back = 0;
 
 	while (list) {
-		if (unlikely(pga_slab_checks &&
-		             (!in_slab(list, lo, order) || !pga_freeptr_is_free(list))))
-			corrupted_freelist(list, slab->slab_class);
+		check_slab_link(slab, lo, order, list);
 		void *next = freelist_next(list);
 		freelist_push(&slab->freelist, list);
 		list = next;
@@ -490,9 +494,7 @@ static unsigned set_cpu_slab(struct pga_kmem_cpu *c, struct pga_page *slab)
 		void *tail = remote;
 		n++;
 		for (void *next; (next = freelist_next(tail)); tail = next, n++)
-			if (unlikely(pga_slab_checks &&
-			             (!in_slab(next, lo, order) || !pga_freeptr_is_free(next))))
-				corrupted_freelist(next, slab->slab_class);
+			check_slab_link(slab, lo, order, next);
 		pga_freeptr_set(tail, list);
 		list = remote;
 	}
@@ -552,10 +554,11 @@ static void debug_on_alloc(void *obj, unsigned cls)
 {
 	size_t size = pga_size_classes[cls].size;
 
-	if (slab_poison && !pga_poison_intact((char *)obj + 2 * sizeof(void *),
-	                                      size - 2 * sizeof(void *), PGA_POISON_FREE))
+	if (pga_harden.slab_poison &&
+	    !pga_poison_intact((char *)obj + 2 * sizeof(void *), size - 2 * sizeof(void *),
+	                       PGA_POISON_FREE))
 		pga_report_abort("malloc(): write after free", obj, "size class", size);
-	if (init_on_alloc)
+	if (pga_harden.init_on_alloc)
 		memset(obj, 0, size);
 }
 
@@ -564,7 +567,7 @@ static void *locked_alloc(unsigned cls, int nid)
 {
 	void *obj = alloc_locked(cls, nid);
 
-	if (obj && pga_slab_debug)
+	if (obj && pga_harden.slab_debug)
 		debug_on_alloc(obj, cls);
 	return obj;
 }
@@ -628,7 +631,7 @@ static void *refill(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsigned cls
 
 void *pga_slab_alloc_node(struct pga_slab_cpu *t, unsigned cls, int nid)
 {
-	if (!pga_slab_cpu_is_real(t) || pga_slab_debug)
+	if (!pga_slab_cpu_is_real(t) || pga_harden.slab_debug)
 		return locked_alloc(cls, nid);
 
 	struct pga_kmem_cpu *c = &t->kc[PGA_SLAB_CACHE(nid, cls)];
@@ -669,7 +672,7 @@ void *pga_slab_alloc_slow(struct pga_slab_cpu *t, unsigned cls)
 	 * thread runs on another node, or that interleave moved on. */
 	pga_thread_caches_check(t->thread);
 	home_follow_policy(t);
-	if (pga_slab_debug)
+	if (pga_harden.slab_debug)
 		return locked_alloc(cls, t->nid);
 	return refill(t, &t->kc[PGA_SLAB_CACHE(t->nid, cls)], cls, t->nid, true);
 }
@@ -859,7 +862,7 @@ static void cache_release(struct pga_slab_cpu *t, struct pga_kmem_cpu *c, unsign
 		/* The cache's links are checked here as on a pop: this walk
 		 * follows them into the slabs' descriptors. */
 		const struct pga_page *page = pga_addr_to_page(obj);
-		if (unlikely(pga_slab_checks &&
+		if (unlikely(pga_harden.checks &&
 		             (!page || !page->slab_cache || !pga_freeptr_is_free(obj))))
 			corrupted_freelist(obj, page ? page->slab_class : 0);
 		c->freelist = freelist_next(obj);
@@ -895,13 +898,13 @@ void pga_slab_free_slow(struct pga_slab_cpu *t, struct pga_zone *zone, struct pg
 	check_object(zone, slab, obj);
 	if (pga_freeptr_is_free(obj))
 		bad_object_free("free(): double free", obj, slab);
-	if (pga_slab_debug) {
+	if (pga_harden.slab_debug) {
 		/* Poisoned (or zeroed) whole; the free writes its link and key
 		 * over the first two words, which the check on reuse skips. */
 		size_t size = pga_size_classes[slab->slab_class].size;
-		if (slab_poison)
+		if (pga_harden.slab_poison)
 			pga_poison_fill(obj, size, PGA_POISON_FREE);
-		else if (init_on_free)
+		else if (pga_harden.init_on_free)
 			memset(obj, 0, size);
 		slab_free(&pga_slab_dead, slab, obj);
 		return;
@@ -1262,7 +1265,7 @@ static void init_state(struct pga_slab_cpu *s)
 		struct pga_kmem_cpu *c = &s->kc[i];
 		c->freelist = NULL;
 		c->count = 0;
-		c->limit = i && !pga_slab_debug
+		c->limit = i && !pga_harden.slab_debug
 		               ? pga_size_classes[(i - 1) % PGA_NR_SIZE_CLASSES].objects
 		               : 0;
 		cpu_slab_set(c, NULL);
@@ -1308,16 +1311,6 @@ void pga_slab_init(void)
 	if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
 		pga_freeptr_init();
 		pga_sizeclass_init();
-		slab_poison = pga_opt_harden(pga_opts.slab_poison);
-		page_poison = pga_opt_harden(pga_opts.page_poison);
-		init_on_alloc = pga_opt_harden(pga_opts.init_on_alloc);
-		init_on_free = pga_opt_harden(pga_opts.init_on_free);
-		freelist_random = pga_opt_harden(pga_opts.slab_freelist_random);
-		pga_slab_checks = pga_opts.harden != PGA_HARDEN_OFF;
-		/* The red zones are the malloc layer's, but need every object
-		 * to pass through the slow paths too. */
-		pga_slab_debug = slab_poison || init_on_alloc || init_on_free ||
-		                 pga_opt_harden(pga_opts.slab_red_zone);
 		pga_lock_init(&parked_lock);
 		for (int nid = 0; nid < pga_mem.nr_nodes; nid++) {
 			for (unsigned cls = 0; cls < PGA_NR_SIZE_CLASSES; cls++) {

@@ -120,13 +120,6 @@ struct pga_slab_cpu {
 	struct pga_kmem_cpu kc[PGA_SLAB_NR_CACHES] pga_aligned(PGA_CACHELINE);
 };
 
-/* Debug mode (harden=full, or a check on objects' contents: slab.c): no
- * thread caches objects, every one goes through the locked slow paths.
- * pga_slab_checks: every pop off the fast path checks its link (not with
- * harden=off). Both fixed by pga_slab_init. */
-extern bool pga_slab_debug;
-extern bool pga_slab_checks;
-
 extern __thread struct pga_slab_cpu *pga_slab_current __attribute__((tls_model("initial-exec")));
 extern __thread struct pga_kmem_cpu *pga_slab_home __attribute__((tls_model("initial-exec")));
 extern struct pga_slab_cpu pga_slab_boot;
